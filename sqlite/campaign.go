@@ -1,0 +1,218 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"shikaku"
+)
+
+func parseTimestamp(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+// Extract saves the campaign and decides every member of its branch, in
+// one transaction, streaming the members household by household.
+func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings string, decide func(*shikaku.Household, []shikaku.ReasonCode)) (map[shikaku.ReasonCode]int, error) {
+	counts := map[shikaku.ReasonCode]int{}
+	branch := c.BranchCode
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
+			return err
+		} else if done {
+			return fmt.Errorf("支部 %s: %w。封筒とお問い合わせ番号が確定しているため、抽出はやり直せません", branch, shikaku.ErrAlreadyPacked)
+		}
+		js, err := json.Marshal(c)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO campaigns (branch_code, name, settings, campaign) VALUES (?, ?, ?, ?)
+			ON CONFLICT (branch_code) DO UPDATE SET name = excluded.name, settings = excluded.settings, campaign = excluded.campaign`,
+			branch, c.Name, settings, string(js)); err != nil {
+			return err
+		}
+		// A re-extract (before packing) starts over: earlier decisions and
+		// cross-matches are gone with it.
+		for _, q := range []string{
+			`DELETE FROM decisions WHERE branch_code = ?`,
+			`DELETE FROM losses WHERE branch_code = ?`,
+			`DELETE FROM steps WHERE branch_code = ? AND step IN ('extract', 'crossmatch', 'export')`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, branch); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, symbol, number, branch_no, insured_type, lost_on, decided_on,
+			mynumber_on_file, myna_linked_on, ecert_expires_on, certificate_issued_on, scheduled_loss_on, dv
+			FROM members WHERE branch_code = ? ORDER BY symbol, number, branch_no`, branch)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		ins, err := newBulk(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision"})
+		if err != nil {
+			return err
+		}
+		var h shikaku.Household
+		var out []shikaku.ReasonCode
+		flush := func() error {
+			if len(h.Members) == 0 {
+				return nil
+			}
+			if !h.Members[0].Key.Insured() {
+				return fmt.Errorf("世帯 %s に被保険者（枝番 00）がいません", h.Key())
+			}
+			out = append(out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
+			decide(&h, out)
+			for i, code := range out {
+				counts[code]++
+				if err := ins.add(h.Members[i].ID, branch, string(code)); err != nil {
+					return err
+				}
+			}
+			h.Members = h.Members[:0]
+			return nil
+		}
+		for rows.Next() {
+			var m shikaku.Member
+			var typ string
+			var lost, decided, linked, ecert, issued, sched sql.NullString
+			var mynum, dv int
+			if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
+				&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {
+				return err
+			}
+			m.Key.Branch = branch
+			m.InsuredType = shikaku.InsuredType(typ)
+			m.LostOn, m.DecidedOn = parseDate(lost), parseDate(decided)
+			m.MynaLinkedOn, m.EcertExpiresOn = parseDate(linked), parseDate(ecert)
+			m.CertificateIssuedOn, m.ScheduledLossOn = parseDate(issued), parseDate(sched)
+			m.MynumberOnFile, m.DV = mynum == 1, dv == 1
+			if len(h.Members) > 0 && h.Members[0].Key.HouseholdKey != m.Key.HouseholdKey {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+			h.Members = append(h.Members, m)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if err := ins.flush(); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(counts)
+		return recordStep(ctx, tx, branch, shikaku.StepExtract, string(detail))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// CrossMatch records the loss file and, before packing, removes targets.
+func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (shikaku.CrossMatchResult, error) {
+	res := shikaku.CrossMatchResult{Rows: len(losses)}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
+			return err
+		} else if !done {
+			return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, shikaku.ErrNotExtracted)
+		}
+		packed, err := stepDone(ctx, tx, branch, shikaku.StepPack)
+		if err != nil {
+			return err
+		}
+		res.Recorded = packed
+		// Which loss keys are members of the branch.
+		known, err := tx.PrepareContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`)
+		if err != nil {
+			return err
+		}
+		defer known.Close()
+		ins, err := newBulk(ctx, tx, "losses", []string{"branch_code", "file", "line", "key_branch", "symbol", "number", "branch_no", "lost_on", "reason", "known", "recorded_at"})
+		if err != nil {
+			return err
+		}
+		at := now()
+		for i, l := range losses {
+			var n int
+			if l.Key.Branch == branch {
+				if err := known.QueryRowContext(ctx, branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo).Scan(&n); err != nil {
+					return err
+				}
+			}
+			if n == 0 {
+				res.Unknown = append(res.Unknown, l.Key)
+			}
+			if err := ins.add(branch, file, i+2, l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, dateArg(l.LostOn), l.Reason, n, at); err != nil {
+				return err
+			}
+		}
+		if err := ins.flush(); err != nil {
+			return err
+		}
+		if !packed {
+			removed, err := removeTargets(ctx, tx, branch, removes)
+			if err != nil {
+				return err
+			}
+			res.Removed = removed
+		}
+		var total int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM decisions WHERE branch_code = ? AND decision = ?`, branch, string(shikaku.RLostAfterExtraction)).Scan(&total); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]any{"rows": res.Rows, "removed": res.Removed, "removed_total": total, "unknown": len(res.Unknown), "recorded_only": packed})
+		step := shikaku.StepCrossMatch
+		if packed {
+			step = shikaku.StepCrossMatch + "_after_pack"
+		}
+		return recordStep(ctx, tx, branch, step, string(detail))
+	})
+	return res, err
+}
+
+// removeTargets streams the targets and turns those removes picks into
+// R_LOST_AFTER_EXTRACTION.
+func removeTargets(ctx context.Context, tx *sql.Tx, branch string, removes func(shikaku.MemberKey) bool) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.symbol, m.number, m.branch_no FROM decisions d JOIN members m ON m.id = d.member_id
+		WHERE d.branch_code = ? AND d.decision = ?`, branch, string(shikaku.Target))
+	if err != nil {
+		return 0, err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		k := shikaku.MemberKey{HouseholdKey: shikaku.HouseholdKey{Branch: branch}}
+		if err := rows.Scan(&id, &k.Symbol, &k.Number, &k.BranchNo); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if removes(k) {
+			ids = append(ids, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE decisions SET decision = ? WHERE member_id = ?`)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	for _, id := range ids {
+		if _, err := st.ExecContext(ctx, string(shikaku.RLostAfterExtraction), id); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}

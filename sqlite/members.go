@@ -1,0 +1,190 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+
+	"shikaku"
+)
+
+var memberColumns = []string{
+	"branch_code", "symbol", "number", "branch_no", "relationship", "insured_type",
+	"name", "name_kana", "birth_date", "sex", "acquired_on", "decided_on", "lost_on",
+	"scheduled_loss_on", "employer_code", "postal_code", "address", "address_line2",
+	"mynumber_on_file", "myna_linked_on", "ecert_expires_on", "dv",
+	"certificate_issued_on", "copay_rate", "language",
+}
+
+// ImportMembers replaces the members of the branches in rows, in one
+// transaction; any error from rows rolls everything back.
+func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+	counts := map[string]int{}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ins, err := newBulk(ctx, tx, "members", memberColumns)
+		if err != nil {
+			return err
+		}
+		for m, err := range rows {
+			if err != nil {
+				return err
+			}
+			if _, seen := counts[m.Key.Branch]; !seen {
+				if err := replaceBranch(ctx, tx, m.Key.Branch); err != nil {
+					return err
+				}
+			}
+			counts[m.Key.Branch]++
+			var copay any
+			if m.CopayRate != 0 {
+				copay = m.CopayRate
+			}
+			err := ins.add(m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
+				string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
+				dateArg(m.BirthDate), m.Sex, dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
+				dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
+				m.Address, m.AddressLine2, boolInt(m.MynumberOnFile), dateArg(m.MynaLinkedOn),
+				dateArg(m.EcertExpiresOn), boolInt(m.DV), dateArg(m.CertificateIssuedOn), copay, m.Language)
+			if err != nil {
+				return fmt.Errorf("加入者 %s を保存できません: %w", m.Key, err)
+			}
+		}
+		if err := ins.flush(); err != nil {
+			return err
+		}
+		for branch, n := range counts {
+			detail, _ := json.Marshal(map[string]int{"members": n})
+			if err := recordStep(ctx, tx, branch, shikaku.StepImport, string(detail)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// replaceBranch empties a branch before its new snapshot, unless its
+// campaign has been extracted.
+func replaceBranch(ctx context.Context, tx *sql.Tx, branch string) error {
+	done, err := stepDone(ctx, tx, branch, shikaku.StepExtract)
+	if err != nil {
+		return err
+	}
+	if done {
+		return fmt.Errorf("支部 %s: %w。加入者データは抽出時点のスナップショットのため、抽出後は取り込み直せません（やり直す場合は新しいデータベースで始めてください）", branch, shikaku.ErrCampaignExtracted)
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM members WHERE branch_code = ?`, branch)
+	return err
+}
+
+// ImportEmployers adds or updates employers in one transaction.
+func (s *Store) ImportEmployers(ctx context.Context, rows iter.Seq2[*shikaku.Employer, error]) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO employers (employer_code, name, postal_code, address, address_line2, contact, closed_on)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (employer_code) DO UPDATE SET name = excluded.name, postal_code = excluded.postal_code,
+			address = excluded.address, address_line2 = excluded.address_line2, contact = excluded.contact, closed_on = excluded.closed_on`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for e, err := range rows {
+			if err != nil {
+				return err
+			}
+			if _, err := st.ExecContext(ctx, e.Code, e.Name, e.PostalCode, e.Address, e.AddressLine2, e.Contact, dateArg(e.ClosedOn)); err != nil {
+				return fmt.Errorf("事業所 %s を保存できません: %w", e.Code, err)
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// EmployerCodes lists the known employer codes.
+func (s *Store) EmployerCodes(ctx context.Context) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT employer_code FROM employers`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	codes := map[string]bool{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		codes[c] = true
+	}
+	return codes, rows.Err()
+}
+
+// MemberCount is the number of members of a branch.
+func (s *Store) MemberCount(ctx context.Context, branch string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ?`, branch).Scan(&n)
+	return n, err
+}
+
+// Branches lists the branches with a campaign.
+func (s *Store) Branches(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT branch_code FROM campaigns ORDER BY branch_code`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+// Campaign loads the campaign of a branch.
+func (s *Store) Campaign(ctx context.Context, branch string) (*shikaku.Campaign, error) {
+	var js string
+	err := s.db.QueryRowContext(ctx, `SELECT campaign FROM campaigns WHERE branch_code = ?`, branch).Scan(&js)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("支部 %s のキャンペーン: %w（先に extract --campaign で設定を登録してください）", branch, shikaku.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c shikaku.Campaign
+	if err := json.Unmarshal([]byte(js), &c); err != nil {
+		return nil, fmt.Errorf("支部 %s のキャンペーン設定を読めません: %w", branch, err)
+	}
+	return &c, nil
+}
+
+// Steps lists the steps done for a branch.
+func (s *Store) Steps(ctx context.Context, branch string) ([]shikaku.Step, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT step, done_at, detail FROM steps WHERE branch_code = ? ORDER BY done_at, step`, branch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []shikaku.Step
+	for rows.Next() {
+		var st shikaku.Step
+		var at string
+		if err := rows.Scan(&st.Name, &at, &st.Detail); err != nil {
+			return nil, err
+		}
+		st.DoneAt = parseTimestamp(at)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}

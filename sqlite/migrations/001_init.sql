@@ -1,0 +1,121 @@
+-- The schema of a campaign database. Dates are TEXT 'YYYY-MM-DD' (NULL: not
+-- set); every campaign table carries branch_code so that branches share a
+-- database without touching each other's data.
+
+CREATE TABLE employers (
+    employer_code TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    postal_code   TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    address_line2 TEXT NOT NULL DEFAULT '',
+    contact       TEXT NOT NULL DEFAULT '',
+    closed_on     TEXT
+);
+
+CREATE TABLE members (
+    id                    INTEGER PRIMARY KEY,
+    branch_code           TEXT NOT NULL,
+    symbol                TEXT NOT NULL,
+    number                TEXT NOT NULL,
+    branch_no             TEXT NOT NULL,
+    relationship          TEXT NOT NULL,
+    insured_type          TEXT NOT NULL,
+    name                  TEXT NOT NULL,
+    name_kana             TEXT NOT NULL,
+    birth_date            TEXT NOT NULL,
+    sex                   INTEGER NOT NULL,
+    acquired_on           TEXT NOT NULL,
+    decided_on            TEXT,
+    lost_on               TEXT,
+    scheduled_loss_on     TEXT,
+    employer_code         TEXT NOT NULL DEFAULT '',
+    postal_code           TEXT NOT NULL DEFAULT '',
+    address               TEXT NOT NULL DEFAULT '',
+    address_line2         TEXT NOT NULL DEFAULT '',
+    mynumber_on_file      INTEGER NOT NULL,
+    myna_linked_on        TEXT,
+    ecert_expires_on      TEXT,
+    dv                    INTEGER NOT NULL,
+    certificate_issued_on TEXT,
+    copay_rate            INTEGER,
+    language              TEXT NOT NULL DEFAULT 'ja'
+);
+CREATE UNIQUE INDEX members_key ON members (branch_code, symbol, number, branch_no);
+
+CREATE TABLE campaigns (
+    branch_code TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    settings    TEXT NOT NULL, -- the TOML file as given
+    campaign    TEXT NOT NULL  -- the parsed settings, JSON
+);
+
+CREATE TABLE steps (
+    branch_code TEXT NOT NULL,
+    step        TEXT NOT NULL,
+    done_at     TEXT NOT NULL,
+    detail      TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (branch_code, step)
+);
+
+CREATE TABLE decisions (
+    member_id   INTEGER PRIMARY KEY REFERENCES members (id),
+    branch_code TEXT NOT NULL,
+    decision    TEXT NOT NULL
+);
+CREATE INDEX decisions_branch ON decisions (branch_code, decision);
+
+CREATE TABLE losses (
+    id          INTEGER PRIMARY KEY,
+    branch_code TEXT NOT NULL, -- the campaign's branch that read the file
+    file        TEXT NOT NULL,
+    line        INTEGER NOT NULL,
+    key_branch  TEXT NOT NULL,
+    symbol      TEXT NOT NULL,
+    number      TEXT NOT NULL,
+    branch_no   TEXT NOT NULL,
+    lost_on     TEXT NOT NULL,
+    reason      TEXT NOT NULL DEFAULT '',
+    known       INTEGER NOT NULL, -- the key is a member of the branch
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX losses_branch ON losses (branch_code);
+
+-- Sequences of a branch: tracking positions used, next envelope and
+-- certificate numbers. Saved in the transaction that uses them.
+CREATE TABLE counters (
+    branch_code TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    value       INTEGER NOT NULL,
+    PRIMARY KEY (branch_code, name)
+);
+
+CREATE TABLE envelopes (
+    envelope_id   TEXT PRIMARY KEY,
+    branch_code   TEXT NOT NULL,
+    kind          TEXT NOT NULL, -- bulk
+    seq           INTEGER NOT NULL,
+    symbol        TEXT NOT NULL,
+    number        TEXT NOT NULL,
+    addressee_no  TEXT NOT NULL, -- branch number of the addressee
+    k             INTEGER NOT NULL,
+    n             INTEGER NOT NULL,
+    tracking_no   INTEGER NOT NULL UNIQUE, -- a physical label: never twice
+    wave          INTEGER NOT NULL,
+    send_on       TEXT NOT NULL,
+    postal_code   TEXT NOT NULL,
+    address       TEXT NOT NULL,
+    address_line2 TEXT NOT NULL,
+    certificates  INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX envelopes_order ON envelopes (branch_code, seq);
+
+CREATE TABLE certificates (
+    certificate_id TEXT PRIMARY KEY,
+    envelope_id    TEXT NOT NULL REFERENCES envelopes (envelope_id),
+    position       INTEGER NOT NULL,
+    member_id      INTEGER NOT NULL REFERENCES members (id),
+    issued_on      TEXT NOT NULL,
+    valid_until    TEXT NOT NULL
+);
+CREATE INDEX certificates_envelope ON certificates (envelope_id, position);
+CREATE INDEX certificates_member ON certificates (member_id);

@@ -1,0 +1,213 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"iter"
+
+	"shikaku"
+)
+
+// Pack runs fn in one transaction. Envelopes, certificates and the
+// counters of tracking numbers and IDs are committed together or not at
+// all: a process killed in the middle leaves no number handed out, and a
+// rerun starts from the same counters.
+func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx) (shikaku.PackResult, error)) (shikaku.PackResult, error) {
+	var res shikaku.PackResult
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
+			return err
+		} else if !done {
+			return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, shikaku.ErrNotExtracted)
+		}
+		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
+			return err
+		} else if done {
+			return fmt.Errorf("支部 %s: %w。お問い合わせ番号は二度使えないため、封入はやり直しません", branch, shikaku.ErrAlreadyPacked)
+		}
+		ins, err := newPackTx(ctx, tx, branch)
+		if err != nil {
+			return err
+		}
+		res, err = fn(ins)
+		if err != nil {
+			return err
+		}
+		if err := ins.flush(); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]int{"households": res.Households, "envelopes": res.Envelopes, "certificates": res.Certificates})
+		return recordStep(ctx, tx, branch, shikaku.StepPack, string(detail))
+	})
+	return res, err
+}
+
+type packTx struct {
+	tx     *sql.Tx
+	branch string
+	envs   *bulk
+	certs  *bulk
+}
+
+func newPackTx(ctx context.Context, tx *sql.Tx, branch string) (*packTx, error) {
+	envs, err := newBulk(ctx, tx, "envelopes", []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
+		"addressee_no", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates"})
+	if err != nil {
+		return nil, err
+	}
+	certs, err := newBulk(ctx, tx, "certificates", []string{"certificate_id", "envelope_id", "position", "member_id", "issued_on", "valid_until"})
+	if err != nil {
+		return nil, err
+	}
+	return &packTx{tx: tx, branch: branch, envs: envs, certs: certs}, nil
+}
+
+func (p *packTx) flush() error {
+	if err := p.envs.flush(); err != nil {
+		return err
+	}
+	return p.certs.flush()
+}
+
+const (
+	counterTracking    = "tracking_used"
+	counterEnvelope    = "next_envelope"
+	counterCertificate = "next_certificate"
+)
+
+func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
+	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
+	rows, err := p.tx.QueryContext(ctx, `SELECT name, value FROM counters WHERE branch_code = ?`, p.branch)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var v int64
+		if err := rows.Scan(&name, &v); err != nil {
+			return c, err
+		}
+		switch name {
+		case counterTracking:
+			c.TrackingUsed = uint64(v)
+		case counterEnvelope:
+			c.NextEnvelope = v
+		case counterCertificate:
+			c.NextCert = v
+		}
+	}
+	return c, rows.Err()
+}
+
+func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
+	for name, v := range map[string]int64{counterTracking: int64(c.TrackingUsed), counterEnvelope: c.NextEnvelope, counterCertificate: c.NextCert} {
+		if _, err := p.tx.ExecContext(ctx, `INSERT INTO counters (branch_code, name, value) VALUES (?, ?, ?)
+			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`, p.branch, name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		rows, err := p.tx.QueryContext(ctx, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
+			WHERE d.branch_code = ? AND d.decision = ? GROUP BY m.symbol, m.number`, p.branch, string(shikaku.Target))
+		if err != nil {
+			yield(0, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var n int
+			if err := rows.Scan(&n); err != nil {
+				yield(0, err)
+				return
+			}
+			if !yield(n, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(0, err)
+		}
+	}
+}
+
+// Households streams the targets in print order with their household's
+// insured person (whose address the mail goes to).
+func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
+	return func(yield func(*shikaku.PackHousehold, error) bool) {
+		rows, err := p.tx.QueryContext(ctx, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date,
+				h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2
+			FROM decisions d
+			JOIN members m ON m.id = d.member_id
+			JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
+			WHERE d.branch_code = ? AND d.decision = ?
+			ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, p.branch, string(shikaku.Target))
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer rows.Close()
+		var cur *shikaku.PackHousehold
+		for rows.Next() {
+			t := &shikaku.Member{}
+			var ins shikaku.Member
+			var birth, sched sql.NullString
+			var typ string
+			var dv int
+			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth,
+				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2); err != nil {
+				yield(nil, err)
+				return
+			}
+			t.Key.Branch = p.branch
+			t.BirthDate = parseDate(birth)
+			if cur != nil && cur.Insured.Key.HouseholdKey != t.Key.HouseholdKey {
+				if !yield(cur, nil) {
+					return
+				}
+				cur = nil
+			}
+			if cur == nil {
+				ins.Key.HouseholdKey = t.Key.HouseholdKey
+				ins.InsuredType = shikaku.InsuredType(typ)
+				ins.ScheduledLossOn = parseDate(sched)
+				ins.DV = dv == 1
+				cur = &shikaku.PackHousehold{Insured: ins}
+			}
+			if t.Key.Insured() {
+				t.InsuredType, t.ScheduledLossOn, t.DV = cur.Insured.InsuredType, cur.Insured.ScheduledLossOn, cur.Insured.DV
+			}
+			cur.Targets = append(cur.Targets, t)
+		}
+		if err := rows.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		if cur != nil {
+			yield(cur, nil)
+		}
+	}
+}
+
+func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) error {
+	for i := range envs {
+		e := &envs[i]
+		if err := p.envs.add(e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo,
+			e.K, e.N, int64(e.TrackingNumber), e.Wave, dateArg(e.SendOn), e.To.PostalCode, e.To.Address, e.To.Line2,
+			len(e.Certificates)); err != nil {
+			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)
+		}
+		for pos, c := range e.Certificates {
+			if err := p.certs.add(c.ID, e.ID, pos+1, c.MemberID, dateArg(c.IssuedOn), dateArg(c.ValidUntil)); err != nil {
+				return fmt.Errorf("資格確認書 %s を保存できません: %w", c.ID, err)
+			}
+		}
+	}
+	return nil
+}

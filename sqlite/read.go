@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"iter"
+
+	"shikaku"
+)
+
+// query streams the rows of q through scan.
+func query[T any](ctx context.Context, db *sql.DB, q string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v T
+			if err := scan(rows, &v); err != nil {
+				yield(zero, err)
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(zero, err)
+		}
+	}
+}
+
+// Decisions yields one row per member of the branch, sorted by key.
+func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.DecisionRow, error] {
+	return query(ctx, s.db, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
+		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = ? ORDER BY m.symbol, m.number, m.branch_no`,
+		[]any{branch}, func(r *sql.Rows, d *shikaku.DecisionRow) error {
+			var code string
+			d.Key.Branch = branch
+			err := r.Scan(&d.Key.Symbol, &d.Key.Number, &d.Key.BranchNo, &code)
+			d.Decision = shikaku.ReasonCode(code)
+			return err
+		})
+}
+
+// EnvelopeLines yields one row per certificate of the bulk mailing, in
+// print order.
+func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shikaku.EnvelopeLine, error] {
+	return query(ctx, s.db, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
+			m.symbol, m.number, m.branch_no, c.certificate_id, c.valid_until
+		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id JOIN members m ON m.id = c.member_id
+		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.seq, c.position`,
+		[]any{branch}, func(r *sql.Rows, l *shikaku.EnvelopeLine) error {
+			var tn int64
+			var send, valid sql.NullString
+			l.Member.Branch = branch
+			err := r.Scan(&l.EnvelopeID, &tn, &send, &l.K, &l.N, &l.PostalCode,
+				&l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.CertificateID, &valid)
+			l.TrackingNumber = shikaku.TrackingNumber(tn)
+			l.SendOn, l.ValidUntil = parseDate(send), parseDate(valid)
+			return err
+		})
+}
+
+// EmployerLines yields the rows of every employer's 対象者一覧表, by
+// employer then key. Households of voluntary insured persons have no
+// employer and are on no list.
+func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shikaku.EmployerLine, error] {
+	return query(ctx, s.db, `SELECT h.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on
+		FROM envelopes e
+		JOIN certificates c ON c.envelope_id = e.envelope_id
+		JOIN members m ON m.id = c.member_id
+		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
+		WHERE e.branch_code = ? AND e.kind = 'bulk' AND h.insured_type = 'general' AND h.employer_code <> '' AND m.dv = 0
+		ORDER BY h.employer_code, m.symbol, m.number, m.branch_no`,
+		[]any{branch}, func(r *sql.Rows, l *shikaku.EmployerLine) error {
+			var rel string
+			var send sql.NullString
+			l.Member.Branch = branch
+			err := r.Scan(&l.EmployerCode, &l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.Name, &l.NameKana, &rel, &send)
+			l.Relationship = shikaku.Relationship(rel)
+			l.SendOn = parseDate(send)
+			return err
+		})
+}
+
+// UnmatchedLosses lists the loss rows whose key is not a member of the branch.
+func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.Loss, error) {
+	var out []shikaku.Loss
+	for l, err := range query(ctx, s.db, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
+		WHERE branch_code = ? AND known = 0 ORDER BY key_branch, symbol, number, branch_no, id`,
+		[]any{branch}, func(r *sql.Rows, l *shikaku.Loss) error {
+			var lost sql.NullString
+			err := r.Scan(&l.Key.Branch, &l.Key.Symbol, &l.Key.Number, &l.Key.BranchNo, &lost, &l.Reason)
+			l.LostOn = parseDate(lost)
+			return err
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Summary counts the campaign.
+func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
+	sum := &shikaku.Summary{Decisions: map[shikaku.ReasonCode]int{}, EnvelopesBySize: map[int]int{}}
+	for _, c := range shikaku.ReasonCodes {
+		sum.Decisions[c] = 0
+	}
+	c, err := s.Campaign(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	per := max(c.Mail.PerEnvelope, 1)
+	for i := 1; i <= per; i++ {
+		sum.EnvelopesBySize[i] = 0
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ?`, branch).Scan(&sum.Members); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT decision, COUNT(*) FROM decisions WHERE branch_code = ? GROUP BY decision`, branch)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sum.Decisions[shikaku.ReasonCode(code)] = n
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, `SELECT certificates, COUNT(*) FROM envelopes WHERE branch_code = ? AND kind = 'bulk' GROUP BY certificates`, branch)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var size, n int
+		if err := rows.Scan(&size, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sum.EnvelopesBySize[size] = n
+		sum.Envelopes += n
+		sum.Certificates += size * n
+	}
+	rows.Close()
+	for i, w := range c.Waves {
+		ws := shikaku.WaveSummary{Wave: i + 1, SendOn: w.SendOn}
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(certificates), 0) FROM envelopes WHERE branch_code = ? AND kind = 'bulk' AND wave = ?`,
+			branch, i+1).Scan(&ws.Envelopes, &ws.Certificates); err != nil {
+			return nil, err
+		}
+		sum.Waves = append(sum.Waves, ws)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT h.employer_code) FROM envelopes e
+		JOIN members h ON h.branch_code = e.branch_code AND h.symbol = e.symbol AND h.number = e.number AND h.branch_no = '00'
+		WHERE e.branch_code = ? AND e.kind = 'bulk' AND h.insured_type = 'general' AND h.employer_code <> ''`, branch).Scan(&sum.Employers)
+	return sum, err
+}
+
+// DVLeaks counts DV-registered members that anything leaving the insurer
+// would carry: a certificate, or the addressee of an envelope.
+func (s *Store) DVLeaks(ctx context.Context, branch string) (int, error) {
+	var certs, addressees int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM certificates c JOIN envelopes e ON e.envelope_id = c.envelope_id
+		JOIN members m ON m.id = c.member_id WHERE e.branch_code = ? AND m.dv = 1`, branch).Scan(&certs)
+	if err != nil {
+		return 0, err
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM envelopes e JOIN members m ON m.branch_code = e.branch_code
+		AND m.symbol = e.symbol AND m.number = e.number AND m.branch_no = e.addressee_no WHERE e.branch_code = ? AND m.dv = 1`, branch).Scan(&addressees)
+	return certs + addressees, err
+}

@@ -1,0 +1,229 @@
+// Package sqlite is the embedded default store, on modernc.org/sqlite
+// (pure Go, no cgo). The schema comes from migrations embedded in the
+// binary. Every writing method is one transaction.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"shikaku"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a campaign database in one SQLite file.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+var _ shikaku.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database file and brings its schema
+// up to date.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("データベースのフォルダ %s がありません: %w", dir, err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{
+		"journal_mode(WAL)",   // readers do not block the writer; a crash rolls back cleanly
+		"synchronous(NORMAL)", // with WAL: consistent after a crash, fsync at checkpoints
+		"busy_timeout(30000)",
+		"foreign_keys(OFF)", // integrity is kept by the transactions; checks would slow bulk loads
+		"cache_size(-262144)",
+		"temp_store(MEMORY)",
+	} {
+		q.Add("_pragma", p)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("データベース %s を開けません: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// migrate applies the embedded migrations not yet applied, each in its
+// own transaction, and refuses a database made by a newer binary.
+func (s *Store) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("データベース %s を初期化できません: %w", s.path, err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return fmt.Errorf("スキーマの版を読めません: %w", err)
+	}
+	latest := 0
+	for _, name := range names {
+		v, err := strconv.Atoi(strings.SplitN(filepath.Base(name), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: bad version: %w", name, err)
+		}
+		latest = max(latest, v)
+		if v <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("migration %s: %w", name, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, v, now())
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if current > latest {
+		return fmt.Errorf("データベース %s のスキーマ（版 %d）はこのプログラム（版 %d まで対応）より新しいため使えません。新しい shikaku を使ってください", s.path, current, latest)
+	}
+	return nil
+}
+
+// tx runs fn in a transaction, committing when it returns nil.
+func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+func now() string { return time.Now().UTC().Format(time.RFC3339) }
+
+// dateArg stores a date as 'YYYY-MM-DD', or NULL when not set.
+func dateArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.Format(time.DateOnly)
+}
+
+// parseDate reads 'YYYY-MM-DD' quickly; NULL or "" is the zero time.
+func parseDate(s sql.NullString) time.Time {
+	if !s.Valid || len(s.String) != 10 {
+		return time.Time{}
+	}
+	b := s.String
+	n := func(i, j int) int {
+		v := 0
+		for ; i < j; i++ {
+			v = v*10 + int(b[i]-'0')
+		}
+		return v
+	}
+	return time.Date(n(0, 4), time.Month(n(5, 7)), n(8, 10), 0, 0, 0, 0, time.UTC)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// bulk inserts rows with multi-row INSERT statements: far fewer round
+// trips through the driver than one statement per row.
+type bulk struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	table string
+	cols  int
+	per   int
+	full  *sql.Stmt
+	args  []any
+}
+
+func newBulk(ctx context.Context, tx *sql.Tx, table string, columns []string) (*bulk, error) {
+	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
+	b.per = max(1, 30000/b.cols) // SQLite allows 32766 parameters
+	b.per = min(b.per, 256)
+	st, err := tx.PrepareContext(ctx, b.sql(b.per))
+	if err != nil {
+		return nil, err
+	}
+	b.full = st
+	b.args = make([]any, 0, b.per*b.cols)
+	return b, nil
+}
+
+func (b *bulk) sql(rows int) string {
+	one := "(" + strings.Repeat("?,", b.cols-1) + "?)"
+	return "INSERT INTO " + b.table + " VALUES " + strings.Repeat(one+",", rows-1) + one
+}
+
+func (b *bulk) add(vals ...any) error {
+	b.args = append(b.args, vals...)
+	if len(b.args) == b.per*b.cols {
+		_, err := b.full.ExecContext(b.ctx, b.args...)
+		b.args = b.args[:0]
+		return err
+	}
+	return nil
+}
+
+func (b *bulk) flush() error {
+	defer b.full.Close()
+	if len(b.args) == 0 {
+		return nil
+	}
+	_, err := b.tx.ExecContext(b.ctx, b.sql(len(b.args)/b.cols), b.args...)
+	b.args = b.args[:0]
+	return err
+}
+
+// stepDone reports whether a step has been recorded for a branch.
+func stepDone(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, branch, step string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM steps WHERE branch_code = ? AND step = ?`, branch, step).Scan(&n)
+	return n > 0, err
+}
+
+func recordStep(ctx context.Context, tx *sql.Tx, branch, step, detail string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO steps (branch_code, step, done_at, detail) VALUES (?, ?, ?, ?)
+		ON CONFLICT (branch_code, step) DO UPDATE SET done_at = excluded.done_at, detail = excluded.detail`,
+		branch, step, now(), detail)
+	return err
+}
+
+var errStop = errors.New("stop")

@@ -1,0 +1,171 @@
+package shikaku
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"time"
+)
+
+// Store is what the campaign needs from a database. Every method that
+// writes runs in one transaction: it either completes or changes nothing,
+// so a crash at any point leaves the database consistent and a rerun
+// finishes the job. Implementations: sqlite (embedded default) and, later,
+// postgres.
+type Store interface {
+	Close() error
+
+	// ImportMembers replaces the members of every branch present in rows,
+	// all or nothing. It refuses (ErrCampaignExtracted) a branch whose
+	// campaign has been extracted. It returns the rows per branch.
+	ImportMembers(ctx context.Context, rows iter.Seq2[*Member, error]) (map[string]int, error)
+	// ImportEmployers adds or updates employers, all or nothing.
+	ImportEmployers(ctx context.Context, rows iter.Seq2[*Employer, error]) (int, error)
+	// EmployerCodes lists the known employer codes.
+	EmployerCodes(ctx context.Context) (map[string]bool, error)
+	// MemberCount is the number of members of a branch.
+	MemberCount(ctx context.Context, branch string) (int, error)
+
+	// Branches lists the branches with a campaign.
+	Branches(ctx context.Context) ([]string, error)
+	// Campaign loads the campaign of a branch (ErrNotFound if none).
+	Campaign(ctx context.Context, branch string) (*Campaign, error)
+	// Steps lists the steps done for a branch, in order.
+	Steps(ctx context.Context, branch string) ([]Step, error)
+
+	// Extract saves the campaign and gives every member of its branch a
+	// decision, household by household, with decide. Refused after pack.
+	Extract(ctx context.Context, c *Campaign, settings string, decide func(*Household, []ReasonCode)) (map[ReasonCode]int, error)
+	// CrossMatch records a loss file and, before packing, removes the
+	// targets for which removes is true (R_LOST_AFTER_EXTRACTION).
+	CrossMatch(ctx context.Context, branch string, file string, losses []Loss, removes func(MemberKey) bool) (CrossMatchResult, error)
+	// Pack runs fn in one transaction with access to the targets in print
+	// order and a place to save envelopes. Refused when already packed.
+	Pack(ctx context.Context, branch string, fn func(PackTx) (PackResult, error)) (PackResult, error)
+
+	// Reads for export, each in its order of interface.md.
+	Decisions(ctx context.Context, branch string) iter.Seq2[DecisionRow, error]
+	EnvelopeLines(ctx context.Context, branch string) iter.Seq2[EnvelopeLine, error]
+	EmployerLines(ctx context.Context, branch string) iter.Seq2[EmployerLine, error]
+	UnmatchedLosses(ctx context.Context, branch string) ([]Loss, error)
+	Summary(ctx context.Context, branch string) (*Summary, error)
+	// DVLeaks counts DV-registered members found in anything that leaves
+	// the insurer (certificates, envelope addressees). Must be zero.
+	DVLeaks(ctx context.Context, branch string) (int, error)
+}
+
+// PackTx is the view of the database that packing works through.
+type PackTx interface {
+	// Counters are where the tracking numbers and IDs of the branch stand.
+	Counters(ctx context.Context) (Counters, error)
+	// TargetCounts yields the number of targets of each household that has any.
+	TargetCounts(ctx context.Context) iter.Seq2[int, error]
+	// Households yields each household with targets, in print order
+	// (postal code, address, household key), with its targets in
+	// branch-number order.
+	Households(ctx context.Context) iter.Seq2[*PackHousehold, error]
+	// SaveEnvelopes stores envelopes with their certificates.
+	SaveEnvelopes(ctx context.Context, envs []Envelope) error
+	// SaveCounters stores where the counters stand after packing.
+	SaveCounters(ctx context.Context, c Counters) error
+}
+
+// PackHousehold is a household as packing sees it.
+type PackHousehold struct {
+	Insured Member
+	Targets []*Member
+}
+
+// Counters are a branch's persisted sequences.
+type Counters struct {
+	TrackingUsed uint64 // positions of the tracking ranges used
+	NextEnvelope int64
+	NextCert     int64
+}
+
+// Step is one step of the campaign's schedule that has been done.
+type Step struct {
+	Name   string
+	DoneAt time.Time
+	Detail string // JSON counts
+}
+
+// Step names, as status shows them.
+const (
+	StepImport     = "import"
+	StepExtract    = "extract"
+	StepCrossMatch = "crossmatch"
+	StepPack       = "pack"
+	StepExport     = "export"
+)
+
+// CrossMatchResult is what a cross-match found.
+type CrossMatchResult struct {
+	Rows      int         // loss rows read
+	Effective int         // rows with lost_on <= loss_data_as_of
+	Later     int         // rows with a later lost_on, not applied
+	Removed   int         // targets removed (R_LOST_AFTER_EXTRACTION)
+	Unknown   []MemberKey // keys that are not members of the branch
+	Recorded  bool        // after packing: recorded only, no decision changed
+}
+
+// PackResult is what packing made.
+type PackResult struct {
+	Households   int
+	Envelopes    int
+	Certificates int
+}
+
+// DecisionRow is one row of decisions.csv.
+type DecisionRow struct {
+	Key      MemberKey
+	Decision ReasonCode
+}
+
+// EnvelopeLine is one certificate in its envelope, a row of envelopes.csv.
+type EnvelopeLine struct {
+	EnvelopeID     string
+	TrackingNumber TrackingNumber
+	SendOn         time.Time
+	K, N           int
+	PostalCode     string
+	Member         MemberKey
+	CertificateID  string
+	ValidUntil     time.Time
+}
+
+// EmployerLine is one row of an employer's 対象者一覧表.
+type EmployerLine struct {
+	EmployerCode string
+	Member       MemberKey
+	Name         string
+	NameKana     string
+	Relationship Relationship
+	SendOn       time.Time
+}
+
+// Summary is the counts of a campaign, as summary.json carries them.
+type Summary struct {
+	Members         int                `json:"members"`
+	Decisions       map[ReasonCode]int `json:"decisions"`
+	Certificates    int                `json:"certificates"`
+	Envelopes       int                `json:"envelopes"`
+	EnvelopesBySize map[int]int        `json:"envelopes_by_size"`
+	Waves           []WaveSummary      `json:"envelopes_per_wave"`
+	Employers       int                `json:"employers"`
+}
+
+// WaveSummary is the envelopes and certificates of one send.
+type WaveSummary struct {
+	Wave         int       `json:"wave"`
+	SendOn       time.Time `json:"-"`
+	Envelopes    int       `json:"envelopes"`
+	Certificates int       `json:"certificates"`
+}
+
+// Errors the stores return for the operator to act on.
+var (
+	ErrCampaignExtracted = errors.New("対象者抽出（extract）が済んでいます")
+	ErrAlreadyPacked     = errors.New("封入（pack）が済んでいます")
+	ErrNotExtracted      = errors.New("対象者抽出（extract）がまだです")
+)
