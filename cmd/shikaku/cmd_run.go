@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/text/width"
+
+	"shikaku"
+	"shikaku/export"
+	"shikaku/synth"
+	"shikaku/wareki"
+)
+
+func init() {
+	register(command{"run", "init から export までを新しいデータベースで一度に実行します", runRun})
+	register(command{"demo", "合成データを作り、キャンペーン全体を実行します", runDemo})
+}
+
+// inputs are the files of a whole run.
+type inputs struct {
+	campaign, members, employers, losses string
+}
+
+// timing is the time of one step.
+type timing struct {
+	step    string
+	elapsed time.Duration
+	rssMiB  float64 // peak RSS of the process after the step
+}
+
+// runAll does init, import, extract, crossmatch, pack and export into a
+// fresh database, and returns the time of each step.
+func runAll(ctx context.Context, e *env, url string, in inputs, out string) (*export.Result, *shikaku.Campaign, []timing, error) {
+	var times []timing
+	mark := time.Now()
+	lap := func(step string) {
+		times = append(times, timing{step, time.Since(mark), peakRSSMiB()})
+		mark = time.Now()
+	}
+	s, err := openStore(ctx, url)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	defer s.Close()
+	if branches, err := s.Branches(ctx); err != nil {
+		return nil, nil, nil, err
+	} else if len(branches) > 0 {
+		return nil, nil, nil, fmt.Errorf("データベース %s にはすでにキャンペーン（支部 %s）があります。run は新しいデータベースで実行してください", redact(url), strings.Join(branches, ", "))
+	}
+	lap("init")
+	opt, _ := csvOptions("auto", false)
+	if _, err := stepImportEmployers(ctx, e, s, in.employers, opt); err != nil {
+		return nil, nil, times, err
+	}
+	lap("import employers")
+	if _, err := stepImportMembers(ctx, e, s, in.members, opt); err != nil {
+		return nil, nil, times, err
+	}
+	lap("import members")
+	c, _, err := stepExtract(ctx, e, s, in.campaign)
+	if err != nil {
+		return nil, nil, times, err
+	}
+	lap("extract")
+	if in.losses != "" {
+		if _, err := stepCrossMatch(ctx, e, s, c.BranchCode, in.losses, opt); err != nil {
+			return nil, nil, times, err
+		}
+		lap("crossmatch")
+	}
+	if _, err := stepPack(ctx, e, s, c.BranchCode); err != nil {
+		return nil, nil, times, err
+	}
+	lap("pack")
+	res, err := stepExport(ctx, e, s, c.BranchCode, out)
+	if err != nil {
+		return nil, nil, times, err
+	}
+	lap("export")
+	return res, c, times, nil
+}
+
+// freshDB is the database a run uses: the one given, or OUT/shikaku.db
+// made anew.
+func freshDB(flagValue, out string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if os.Getenv("SHIKAKU_DB") != "" {
+		return os.Getenv("SHIKAKU_DB"), nil
+	}
+	path := filepath.Join(out, "shikaku.db")
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return "", fmt.Errorf("古いデータベース %s を削除できません: %w", p, err)
+		}
+	}
+	return "sqlite:" + path, nil
+}
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "run", "run --campaign F --members F --employers F --losses F --out DIR")
+	var in inputs
+	f.StringVar(&in.campaign, "campaign", "", "キャンペーン設定ファイル（TOML）")
+	f.StringVar(&in.members, "members", "", "加入者ファイル")
+	f.StringVar(&in.employers, "employers", "", "事業所ファイル")
+	f.StringVar(&in.losses, "losses", "", "資格喪失者データ（省略可）")
+	out := f.String("out", "", "出力先フォルダ")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	var missing []string
+	for _, m := range []struct{ v, name string }{{in.campaign, "--campaign"}, {in.members, "--members"}, {in.employers, "--employers"}, {*out, "--out"}} {
+		if m.v == "" {
+			missing = append(missing, m.name)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("%s を指定してください", strings.Join(missing, "、"))
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return fmt.Errorf("出力先フォルダ %s を作れません: %w", *out, err)
+	}
+	url, err := freshDB(*f.db, *out)
+	if err != nil {
+		return err
+	}
+	res, c, _, err := runAll(ctx, e, url, in, *out)
+	if err != nil {
+		return err
+	}
+	printSummary(e.stdout, c, res)
+	return nil
+}
+
+func runDemo(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "demo", "demo [--members N] [--out DIR] [--seed S]")
+	members := f.Int("members", 10000, "合成する加入者の数（おおよそ）")
+	out := f.String("out", "demo-out", "出力先フォルダ")
+	seed := f.Uint64("seed", 1, "乱数の種（同じ種なら同じデータ）")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	if *members < 1 {
+		return usagef("--members は1以上にしてください")
+	}
+	inDir := filepath.Join(*out, "input")
+	if err := os.MkdirAll(inDir, 0o755); err != nil {
+		return fmt.Errorf("出力先フォルダ %s を作れません: %w", inDir, err)
+	}
+	p := e.progress(*members, "合成データを作成中")
+	files, stats, err := synth.Generate(inDir, synth.Options{Members: *members, Seed: *seed, Progress: p.set})
+	p.done()
+	if err != nil {
+		return fmt.Errorf("合成データを作れません: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "合成データ: 加入者 %s 名（%s 世帯）、事業所 %s 件、資格喪失データ %s 件を %s に作成しました\n",
+		num(stats.Members), num(stats.Households), num(stats.Employers), num(stats.Losses), inDir)
+	url, err := freshDB(*f.db, *out)
+	if err != nil {
+		return err
+	}
+	res, c, _, err := runAll(ctx, e, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, *out)
+	if err != nil {
+		return err
+	}
+	printSummary(e.stdout, c, res)
+	return nil
+}
+
+// printSummary prints the campaign's counts as a table in Japanese.
+func printSummary(w io.Writer, c *shikaku.Campaign, res *export.Result) {
+	s := res.Summary
+	fmt.Fprintf(w, "\n■ %s（支部 %s）集計\n", c.Name, c.BranchCode)
+	row := func(label, value string) { fmt.Fprintf(w, "  %s %12s\n", padRight(label, 46), value) }
+	row("加入者", num(s.Members)+" 名")
+	for _, code := range shikaku.ReasonCodes {
+		row("  "+code.Label()+"（"+string(code)+"）", num(s.Decisions[code])+" 名")
+	}
+	row("資格確認書", num(s.Certificates)+" 枚")
+	row("封筒", num(s.Envelopes)+" 通")
+	for size := 1; size <= c.Mail.PerEnvelope; size++ {
+		row(fmt.Sprintf("  %d 枚入り", size), num(s.EnvelopesBySize[size])+" 通")
+	}
+	for _, wv := range s.Waves {
+		row(fmt.Sprintf("  第%d回 %s 送付", wv.Wave, wareki.Japanese(wv.SendOn)), num(wv.Envelopes)+" 通")
+	}
+	cost := c.EnvelopeCostYen()
+	row(fmt.Sprintf("郵送料（%s %d円＋特定記録 %d円）", "定形", c.Mail.PostageYen, c.Mail.SpecialFeeYen), num(cost*s.Envelopes)+" 円")
+	row("対象者一覧表（事業所）", num(s.Employers)+" 件")
+}
+
+// padRight pads to a display width, counting full-width characters as 2.
+func padRight(s string, w int) string {
+	n := 0
+	for _, r := range s {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth:
+			n += 2
+		default:
+			n++
+		}
+	}
+	if n >= w {
+		return s
+	}
+	return s + strings.Repeat(" ", w-n)
+}

@@ -1,0 +1,287 @@
+// Package export writes the files of interface.md for a campaign:
+// decisions.csv, envelopes.csv, employers/CODE.csv, summary.json, and the
+// loss rows that matched no member. Each file is written to a temporary
+// name and renamed, so a crash never leaves a half-written file behind a
+// complete name.
+package export
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"shikaku"
+	"shikaku/wareki"
+)
+
+// Result tells what was written.
+type Result struct {
+	Summary   *shikaku.Summary
+	Files     int
+	Employers int
+}
+
+// Write exports the campaign of branch into dir.
+func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, error) {
+	c, err := s.Campaign(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	// Nothing leaves the insurer while a DV-registered member is in it.
+	if n, err := s.DVLeaks(ctx, branch); err != nil {
+		return nil, err
+	} else if n > 0 {
+		return nil, fmt.Errorf("DV登録のある加入者 %d 名が送付物に含まれているため、出力を中止しました。システム管理者に連絡してください", n)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "employers"), 0o755); err != nil {
+		return nil, fmt.Errorf("出力先フォルダ %s を作れません: %w", dir, err)
+	}
+	// Lists of an earlier export must not outlive it.
+	stale, _ := filepath.Glob(filepath.Join(dir, "employers", "*.csv"))
+	for _, p := range stale {
+		if err := os.Remove(p); err != nil {
+			return nil, fmt.Errorf("古い対象者一覧表 %s を削除できません: %w", p, err)
+		}
+	}
+	res := &Result{}
+	if err := writeCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
+		func(w *csv.Writer) error {
+			rec := make([]string, 5)
+			for d, err := range s.Decisions(ctx, branch) {
+				if err != nil {
+					return err
+				}
+				rec[0], rec[1], rec[2], rec[3], rec[4] = d.Key.Branch, d.Key.Symbol, d.Key.Number, d.Key.BranchNo, string(d.Decision)
+				if err := w.Write(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	res.Files++
+	if err := writeCSV(filepath.Join(dir, "envelopes.csv"), []string{"envelope_id", "tracking_no", "send_on", "k", "n", "postal_code",
+		"branch_code", "symbol", "number", "branch_no", "certificate_id", "valid_until"},
+		func(w *csv.Writer) error {
+			rec := make([]string, 12)
+			for l, err := range s.EnvelopeLines(ctx, branch) {
+				if err != nil {
+					return err
+				}
+				rec[0], rec[1], rec[2] = l.EnvelopeID, l.TrackingNumber.String(), wareki.Format(l.SendOn)
+				rec[3], rec[4], rec[5] = strconv.Itoa(l.K), strconv.Itoa(l.N), l.PostalCode
+				rec[6], rec[7], rec[8], rec[9] = l.Member.Branch, l.Member.Symbol, l.Member.Number, l.Member.BranchNo
+				rec[10], rec[11] = l.CertificateID, wareki.Format(l.ValidUntil)
+				if err := w.Write(rec); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	res.Files++
+	n, err := writeEmployerLists(ctx, s, branch, filepath.Join(dir, "employers"))
+	if err != nil {
+		return nil, err
+	}
+	res.Employers = n
+	res.Files += n
+	unmatched, err := s.UnmatchedLosses(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if err := writeCSV(filepath.Join(dir, "losses_unmatched.csv"), []string{"branch_code", "symbol", "number", "branch_no", "lost_on", "reason"},
+		func(w *csv.Writer) error {
+			for _, l := range unmatched {
+				if err := w.Write([]string{l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, wareki.Format(l.LostOn), l.Reason}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	res.Files++
+	sum, err := s.Summary(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	res.Summary = sum
+	if err := writeFile(filepath.Join(dir, "summary.json"), func(w *bufio.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(SummaryJSON(c, sum, unmatched))
+	}); err != nil {
+		return nil, err
+	}
+	res.Files++
+	return res, nil
+}
+
+// Summary is the layout of summary.json.
+type Summary struct {
+	Campaign         string                     `json:"campaign"`
+	BranchCode       string                     `json:"branch_code"`
+	Members          int                        `json:"members"`
+	Decisions        map[shikaku.ReasonCode]int `json:"decisions"`
+	Certificates     int                        `json:"certificates"`
+	Envelopes        int                        `json:"envelopes"`
+	EnvelopesBySize  map[string]int             `json:"envelopes_by_size"`
+	EnvelopesPerWave []Wave                     `json:"envelopes_per_wave"`
+	Employers        int                        `json:"employers"`
+	Postage          Postage                    `json:"postage"`
+	UnmatchedLosses  Unmatched                  `json:"unmatched_losses"`
+}
+
+// Wave is one send in summary.json.
+type Wave struct {
+	Wave         int    `json:"wave"`
+	SendOn       string `json:"send_on"`
+	Envelopes    int    `json:"envelopes"`
+	Certificates int    `json:"certificates"`
+}
+
+// Postage is what the envelopes cost to send.
+type Postage struct {
+	PerEnvelopeYen int `json:"per_envelope_yen"`
+	TotalYen       int `json:"total_yen"`
+}
+
+// Unmatched lists loss rows whose key is no member of the branch.
+type Unmatched struct {
+	Count int      `json:"count"`
+	Keys  []string `json:"keys"`
+}
+
+// SummaryJSON builds the content of summary.json.
+func SummaryJSON(c *shikaku.Campaign, sum *shikaku.Summary, unmatched []shikaku.Loss) Summary {
+	out := Summary{
+		Campaign: c.Name, BranchCode: c.BranchCode, Members: sum.Members, Decisions: sum.Decisions,
+		Certificates: sum.Certificates, Envelopes: sum.Envelopes, EnvelopesBySize: map[string]int{},
+		Employers: sum.Employers,
+		Postage:   Postage{PerEnvelopeYen: c.EnvelopeCostYen(), TotalYen: c.EnvelopeCostYen() * sum.Envelopes},
+		UnmatchedLosses: Unmatched{Count: len(unmatched), Keys: []string{}},
+	}
+	for size, n := range sum.EnvelopesBySize {
+		out.EnvelopesBySize[strconv.Itoa(size)] = n
+	}
+	for _, w := range sum.Waves {
+		out.EnvelopesPerWave = append(out.EnvelopesPerWave, Wave{w.Wave, wareki.Format(w.SendOn), w.Envelopes, w.Certificates})
+	}
+	for _, l := range unmatched {
+		out.UnmatchedLosses.Keys = append(out.UnmatchedLosses.Keys, l.Key.String())
+	}
+	return out
+}
+
+// writeEmployerLists writes one CSV per employer from the rows, which come
+// sorted by employer.
+func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string) (int, error) {
+	header := []string{"employer_code", "symbol", "number", "branch_no", "name", "name_kana", "relationship", "send_on"}
+	var (
+		cur   string
+		f     *os.File
+		bw    *bufio.Writer
+		w     *csv.Writer
+		tmp   string
+		count int
+	)
+	closeCur := func() error {
+		if f == nil {
+			return nil
+		}
+		w.Flush()
+		if err := w.Error(); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		f = nil
+		return os.Rename(tmp, filepath.Join(dir, safeName(cur)+".csv"))
+	}
+	for l, err := range s.EmployerLines(ctx, branch) {
+		if err != nil {
+			return 0, err
+		}
+		if l.EmployerCode != cur || f == nil {
+			if err := closeCur(); err != nil {
+				return 0, err
+			}
+			cur = l.EmployerCode
+			tmp = filepath.Join(dir, "."+safeName(cur)+".csv.tmp")
+			if f, err = os.Create(tmp); err != nil {
+				return 0, err
+			}
+			bw = bufio.NewWriter(f)
+			w = csv.NewWriter(bw)
+			if err := w.Write(header); err != nil {
+				return 0, err
+			}
+			count++
+		}
+		if err := w.Write([]string{l.EmployerCode, l.Member.Symbol, l.Member.Number, l.Member.BranchNo,
+			l.Name, l.NameKana, l.Relationship.Label(), wareki.Format(l.SendOn)}); err != nil {
+			return 0, err
+		}
+	}
+	return count, closeCur()
+}
+
+// safeName keeps an employer code usable as a file name.
+func safeName(code string) string {
+	b := []byte(code)
+	for i, c := range b {
+		if c == '/' || c == '\\' || c == 0 {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+func writeCSV(path string, header []string, rows func(*csv.Writer) error) error {
+	return writeFile(path, func(bw *bufio.Writer) error {
+		w := csv.NewWriter(bw)
+		if err := w.Write(header); err != nil {
+			return err
+		}
+		if err := rows(w); err != nil {
+			return err
+		}
+		w.Flush()
+		return w.Error()
+	})
+}
+
+// writeFile writes through a temporary file renamed into place.
+func writeFile(path string, fill func(*bufio.Writer) error) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp")
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("%s を書けません: %w", path, err)
+	}
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err := fill(bw); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("%s を書けません: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
