@@ -60,6 +60,17 @@ type HouseholdKey struct {
 	Number string // 番号
 }
 
+// Less orders keys as the stores and exports do: by text of each part.
+func (k HouseholdKey) Less(o HouseholdKey) bool {
+	if k.Branch != o.Branch {
+		return k.Branch < o.Branch
+	}
+	if k.Symbol != o.Symbol {
+		return k.Symbol < o.Symbol
+	}
+	return k.Number < o.Number
+}
+
 func (k HouseholdKey) String() string { return k.Branch + "-" + k.Symbol + "-" + k.Number }
 
 // MemberKey identifies a member: the household key and the branch number.

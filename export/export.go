@@ -165,8 +165,8 @@ func SummaryJSON(c *shikaku.Campaign, sum *shikaku.Summary, unmatched []shikaku.
 	out := Summary{
 		Campaign: c.Name, BranchCode: c.BranchCode, Members: sum.Members, Decisions: sum.Decisions,
 		Certificates: sum.Certificates, Envelopes: sum.Envelopes, EnvelopesBySize: map[string]int{},
-		Employers: sum.Employers,
-		Postage:   Postage{PerEnvelopeYen: c.EnvelopeCostYen(), TotalYen: c.EnvelopeCostYen() * sum.Envelopes},
+		Employers:       sum.Employers,
+		Postage:         Postage{PerEnvelopeYen: c.EnvelopeCostYen(), TotalYen: c.EnvelopeCostYen() * sum.Envelopes},
 		UnmatchedLosses: Unmatched{Count: len(unmatched), Keys: []string{}},
 	}
 	for size, n := range sum.EnvelopesBySize {

@@ -80,7 +80,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		for rows.Next() {
 			var m shikaku.Member
 			var typ string
-			var lost, decided, linked, ecert, issued, sched sql.NullString
+			var lost, decided, linked, ecert, issued, sched sql.NullInt64
 			var mynum, dv int
 			if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
 				&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {

@@ -157,7 +157,7 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 		for rows.Next() {
 			t := &shikaku.Member{}
 			var ins shikaku.Member
-			var birth, sched sql.NullString
+			var birth, sched sql.NullInt64
 			var typ string
 			var dv int
 			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth,

@@ -56,7 +56,7 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.seq, c.position`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.EnvelopeLine) error {
 			var tn int64
-			var send, valid sql.NullString
+			var send, valid sql.NullInt64
 			l.Member.Branch = branch
 			err := r.Scan(&l.EnvelopeID, &tn, &send, &l.K, &l.N, &l.PostalCode,
 				&l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.CertificateID, &valid)
@@ -79,7 +79,7 @@ func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shik
 		ORDER BY h.employer_code, m.symbol, m.number, m.branch_no`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.EmployerLine) error {
 			var rel string
-			var send sql.NullString
+			var send sql.NullInt64
 			l.Member.Branch = branch
 			err := r.Scan(&l.EmployerCode, &l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.Name, &l.NameKana, &rel, &send)
 			l.Relationship = shikaku.Relationship(rel)
@@ -94,7 +94,7 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 	for l, err := range query(ctx, s.db, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
 		WHERE branch_code = ? AND known = 0 ORDER BY key_branch, symbol, number, branch_no, id`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.Loss) error {
-			var lost sql.NullString
+			var lost sql.NullInt64
 			err := r.Scan(&l.Key.Branch, &l.Key.Symbol, &l.Key.Number, &l.Key.BranchNo, &lost, &l.Reason)
 			l.LostOn = parseDate(lost)
 			return err

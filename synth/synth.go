@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"time"
 
@@ -67,17 +68,29 @@ func Kagoshima(branch string) *shikaku.Campaign {
 
 // gen holds the generator's state.
 type gen struct {
-	opt   Options
-	rnd   *rand.Rand
-	c     *shikaku.Campaign
-	rules shikaku.Rules
-	stats Stats
-	emps  []employer
+	opt           Options
+	src           *rand.PCG
+	rnd           *rand.Rand
+	c             *shikaku.Campaign
+	rules         shikaku.Rules
+	stats         Stats
+	emps          []employer
 	nextVoluntary int
 	losses        []shikaku.Loss
-	members *bufio.Writer
-	rec     []byte
+	members       *bufio.Writer
+	rec           []byte
 }
+
+// planned is a household drawn once: its key, and the random state to
+// draw it again.
+type planned struct {
+	key      hhKey
+	state    []byte
+	limit    int
+	boundary int // 1-based index into the boundary households, or 0
+}
+
+type hhKey = shikaku.HouseholdKey
 
 type employer struct {
 	shikaku.Employer
@@ -98,7 +111,8 @@ func Generate(dir string, opt Options) (Files, Stats, error) {
 		Employers: filepath.Join(dir, "employers.csv"),
 		Losses:    filepath.Join(dir, "losses.csv"),
 	}
-	g := &gen{opt: opt, rnd: rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)), c: Kagoshima(opt.Branch)}
+	src := rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)
+	g := &gen{opt: opt, src: src, rnd: rand.New(src), c: Kagoshima(opt.Branch)}
 	g.rules = g.c.Rules()
 	g.makeEmployers()
 	g.stats.Employers = len(g.emps)
@@ -112,11 +126,40 @@ func Generate(dir string, opt Options) (Files, Stats, error) {
 	g.writeRow(csvin.MemberHeader())
 	// Losses are decided while households are made, so the expected
 	// envelope count (for the waves) follows the real rules.
-	for _, h := range g.boundaryHouseholds() {
-		g.emit(h)
+	// Core systems export members sorted by key. The households are drawn
+	// in one pass that keeps only each one's key and random state, then
+	// drawn again from that state in key order and written.
+	boundary := g.boundaryHouseholds()
+	var plan []planned
+	n := 0
+	for _, h := range boundary {
+		n += len(h)
 	}
-	for g.stats.Members < opt.Members {
-		g.emit(g.randomHousehold(min(opt.Members-g.stats.Members, 10)))
+	for n < opt.Members {
+		st, _ := g.src.MarshalBinary()
+		limit := min(opt.Members-n, 10)
+		h := g.randomHousehold(limit)
+		plan = append(plan, planned{key: h[0].Key.HouseholdKey, state: st, limit: limit})
+		n += len(h)
+	}
+	for i, h := range boundary {
+		plan = append(plan, planned{key: h[0].Key.HouseholdKey, boundary: i + 1})
+	}
+	sort.Slice(plan, func(i, j int) bool { return plan[i].key.Less(plan[j].key) })
+	for _, p := range plan {
+		var h []shikaku.Member
+		if p.boundary > 0 {
+			h = boundary[p.boundary-1]
+		} else {
+			if err := g.src.UnmarshalBinary(p.state); err != nil {
+				return files, g.stats, err
+			}
+			h = g.randomHousehold(p.limit)
+			for i := range h {
+				h[i].Key.HouseholdKey = p.key
+			}
+		}
+		g.emit(h)
 		if opt.Progress != nil && g.stats.Households%8192 == 0 {
 			opt.Progress(g.stats.Members)
 		}

@@ -44,6 +44,9 @@ var ErrSyntax = errors.New("日付の形式ではありません")
 // punctuation are accepted. Empty text (after trimming) gives the zero Time
 // and no error: an empty cell means "not set".
 func Parse(s string) (time.Time, error) {
+	if t, ok := fastISO(s); ok {
+		return t, nil
+	}
 	s = strings.TrimSpace(Normalize(s))
 	if s == "" {
 		return time.Time{}, nil
@@ -82,6 +85,33 @@ func Parse(s string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("%q: %w", s, ErrSyntax)
 	}
 	return valid(y, m, d, s)
+}
+
+// fastISO reads the common YYYY-MM-DD without allocating.
+func fastISO(s string) (time.Time, bool) {
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	n := 0
+	for i := 0; i < 10; i++ {
+		if i == 4 || i == 7 {
+			continue
+		}
+		c := s[i]
+		if c < '0' || c > '9' {
+			return time.Time{}, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	y, m, d := n/10000, n/100%100, n%100
+	if m < 1 || m > 12 || d < 1 || d > 31 {
+		return time.Time{}, false
+	}
+	t := Day(y, time.Month(m), d)
+	if t.Day() != d {
+		return time.Time{}, false
+	}
+	return t, true
 }
 
 func parseEra(e Era, rest, whole string) (time.Time, error) {

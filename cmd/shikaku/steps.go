@@ -45,6 +45,60 @@ func counted[T any](rows iter.Seq2[T, error], p *progress) iter.Seq2[T, error] {
 	}
 }
 
+// prefetch reads rows in a goroutine, a batch ahead of the consumer, so
+// that parsing and validating the file overlaps with storing it. The rows
+// are copied: readers reuse the value they yield.
+func prefetch[T any](rows iter.Seq2[*T, error]) iter.Seq2[*T, error] {
+	const size = 1024
+	type batch struct {
+		vals []T
+		err  error
+	}
+	return func(yield func(*T, error) bool) {
+		ch := make(chan batch, 4)
+		stop := make(chan struct{})
+		defer close(stop)
+		go func() {
+			defer close(ch)
+			b := batch{vals: make([]T, 0, size)}
+			send := func() bool {
+				select {
+				case ch <- b:
+					b = batch{vals: make([]T, 0, size)}
+					return true
+				case <-stop:
+					return false
+				}
+			}
+			for v, err := range rows {
+				if err != nil {
+					b.err = err
+					send()
+					return
+				}
+				b.vals = append(b.vals, *v)
+				if len(b.vals) == size && !send() {
+					return
+				}
+			}
+			if len(b.vals) > 0 {
+				send()
+			}
+		}()
+		for b := range ch {
+			for i := range b.vals {
+				if !yield(&b.vals[i], nil) {
+					return
+				}
+			}
+			if b.err != nil {
+				yield(nil, b.err)
+				return
+			}
+		}
+	}
+}
+
 func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options) (map[string]int, error) {
 	start := time.Now()
 	f, err := openInput(path)
@@ -58,7 +112,8 @@ func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string
 	}
 	opt.File = path
 	p := e.progress(-1, "加入者を取り込み中")
-	counts, err := s.ImportMembers(ctx, counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
+	rows := prefetch(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
+	counts, err := s.ImportMembers(ctx, rows)
 	if err != nil {
 		return nil, err
 	}
@@ -231,4 +286,3 @@ func num(n int) string {
 	}
 	return b.String()
 }
-

@@ -1,6 +1,7 @@
--- The schema of a campaign database. Dates are TEXT 'YYYY-MM-DD' (NULL: not
--- set); every campaign table carries branch_code so that branches share a
--- database without touching each other's data.
+-- The schema of a campaign database. Dates are INTEGER YYYYMMDD (NULL: not
+-- set): readable in the sqlite3 shell, compared as numbers, and far cheaper
+-- to bind and scan than text. Every campaign table carries branch_code so
+-- that branches share a database without touching each other's data.
 
 CREATE TABLE employers (
     employer_code TEXT PRIMARY KEY,
@@ -9,7 +10,7 @@ CREATE TABLE employers (
     address       TEXT NOT NULL,
     address_line2 TEXT NOT NULL DEFAULT '',
     contact       TEXT NOT NULL DEFAULT '',
-    closed_on     TEXT
+    closed_on     INTEGER
 );
 
 CREATE TABLE members (
@@ -22,21 +23,21 @@ CREATE TABLE members (
     insured_type          TEXT NOT NULL,
     name                  TEXT NOT NULL,
     name_kana             TEXT NOT NULL,
-    birth_date            TEXT NOT NULL,
+    birth_date            INTEGER NOT NULL,
     sex                   INTEGER NOT NULL,
-    acquired_on           TEXT NOT NULL,
-    decided_on            TEXT,
-    lost_on               TEXT,
-    scheduled_loss_on     TEXT,
+    acquired_on           INTEGER NOT NULL,
+    decided_on            INTEGER,
+    lost_on               INTEGER,
+    scheduled_loss_on     INTEGER,
     employer_code         TEXT NOT NULL DEFAULT '',
     postal_code           TEXT NOT NULL DEFAULT '',
     address               TEXT NOT NULL DEFAULT '',
     address_line2         TEXT NOT NULL DEFAULT '',
     mynumber_on_file      INTEGER NOT NULL,
-    myna_linked_on        TEXT,
-    ecert_expires_on      TEXT,
+    myna_linked_on        INTEGER,
+    ecert_expires_on      INTEGER,
     dv                    INTEGER NOT NULL,
-    certificate_issued_on TEXT,
+    certificate_issued_on INTEGER,
     copay_rate            INTEGER,
     language              TEXT NOT NULL DEFAULT 'ja'
 );
@@ -57,12 +58,13 @@ CREATE TABLE steps (
     PRIMARY KEY (branch_code, step)
 );
 
+-- Written in member order (members are stored in key order), so inserts
+-- append; no secondary index, counts scan the table.
 CREATE TABLE decisions (
     member_id   INTEGER PRIMARY KEY REFERENCES members (id),
     branch_code TEXT NOT NULL,
     decision    TEXT NOT NULL
 );
-CREATE INDEX decisions_branch ON decisions (branch_code, decision);
 
 CREATE TABLE losses (
     id          INTEGER PRIMARY KEY,
@@ -73,7 +75,7 @@ CREATE TABLE losses (
     symbol      TEXT NOT NULL,
     number      TEXT NOT NULL,
     branch_no   TEXT NOT NULL,
-    lost_on     TEXT NOT NULL,
+    lost_on     INTEGER NOT NULL,
     reason      TEXT NOT NULL DEFAULT '',
     known       INTEGER NOT NULL, -- the key is a member of the branch
     recorded_at TEXT NOT NULL
@@ -101,7 +103,7 @@ CREATE TABLE envelopes (
     n             INTEGER NOT NULL,
     tracking_no   INTEGER NOT NULL UNIQUE, -- a physical label: never twice
     wave          INTEGER NOT NULL,
-    send_on       TEXT NOT NULL,
+    send_on       INTEGER NOT NULL,
     postal_code   TEXT NOT NULL,
     address       TEXT NOT NULL,
     address_line2 TEXT NOT NULL,
@@ -114,8 +116,8 @@ CREATE TABLE certificates (
     envelope_id    TEXT NOT NULL REFERENCES envelopes (envelope_id),
     position       INTEGER NOT NULL,
     member_id      INTEGER NOT NULL REFERENCES members (id),
-    issued_on      TEXT NOT NULL,
-    valid_until    TEXT NOT NULL
+    issued_on      INTEGER NOT NULL,
+    valid_until    INTEGER NOT NULL
 );
 CREATE INDEX certificates_envelope ON certificates (envelope_id, position);
 CREATE INDEX certificates_member ON certificates (member_id);
