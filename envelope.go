@@ -21,6 +21,7 @@ type Envelope struct {
 	ID             string
 	Household      HouseholdKey
 	Addressee      MemberKey // who the envelope is addressed to
+	EmployerCode   string    // the household's employer; "" when it has none (voluntary)
 	To             MailAddress
 	K, N           int   // envelope k of n for the household
 	Seq            int64 // print order within the campaign
@@ -125,6 +126,7 @@ func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 			ID:             EnvelopeID(p.Campaign.BranchCode, p.NextEnvelope),
 			Household:      insured.Key.HouseholdKey,
 			Addressee:      addressee,
+			EmployerCode:   EmployerOf(insured),
 			To:             MailAddress{insured.PostalCode, insured.Address, insured.AddressLine2},
 			K:              k,
 			N:              n,
@@ -137,6 +139,9 @@ func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 		lo, hi := (k-1)*per, min(k*per, len(targets))
 		e.Certificates = make([]Certificate, 0, hi-lo)
 		for _, m := range targets[lo:hi] {
+			if m.DV {
+				return nil, fmt.Errorf("DV登録のある加入者 %s が封入対象になっています。送付物に含めることはできません", m.Key)
+			}
 			e.Certificates = append(e.Certificates, Certificate{
 				ID:         CertificateID(p.Campaign.BranchCode, p.NextCert),
 				Member:     m.Key,
@@ -149,6 +154,15 @@ func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 		envs = append(envs, e)
 	}
 	return envs, nil
+}
+
+// EmployerOf is the employer of a household: its insured person's, for
+// general insured persons only. Voluntary households have none (rules.md §4).
+func EmployerOf(insured *Member) string {
+	if insured.InsuredType != General {
+		return ""
+	}
+	return insured.EmployerCode
 }
 
 // Addressee is who a household's mail is addressed to: the insured person,

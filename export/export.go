@@ -7,6 +7,7 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"shikaku"
 	"shikaku/wareki"
@@ -38,15 +40,8 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 	} else if n > 0 {
 		return nil, fmt.Errorf("DV登録のある加入者 %d 名が送付物に含まれているため、出力を中止しました。システム管理者に連絡してください", n)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "employers"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("出力先フォルダ %s を作れません: %w", dir, err)
-	}
-	// Lists of an earlier export must not outlive it.
-	stale, _ := filepath.Glob(filepath.Join(dir, "employers", "*.csv"))
-	for _, p := range stale {
-		if err := os.Remove(p); err != nil {
-			return nil, fmt.Errorf("古い対象者一覧表 %s を削除できません: %w", p, err)
-		}
 	}
 	res := &Result{}
 	if err := writeCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
@@ -87,7 +82,7 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 		return nil, err
 	}
 	res.Files++
-	n, err := writeEmployerLists(ctx, s, branch, filepath.Join(dir, "employers"))
+	n, err := writeEmployerLists(ctx, s, branch, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -181,61 +176,89 @@ func SummaryJSON(c *shikaku.Campaign, sum *shikaku.Summary, unmatched []shikaku.
 	return out
 }
 
-// writeEmployerLists writes one CSV per employer from the rows, which come
-// sorted by employer.
+// writeEmployerLists writes one CSV per employer into dir/employers. The
+// rows come sorted by employer; each list is rendered in memory and
+// written by a few goroutines (creating tens of thousands of small files
+// is bound by the file system, not the CPU). The lists go to a fresh
+// folder that replaces the old one, so no list of an earlier export
+// survives next to the new ones.
 func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string) (int, error) {
+	final := filepath.Join(dir, "employers")
+	tmp := filepath.Join(dir, ".employers.tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		return 0, err
+	}
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		return 0, fmt.Errorf("出力先フォルダ %s を作れません: %w", tmp, err)
+	}
+	type list struct {
+		code string
+		data []byte
+	}
+	lists := make(chan list, 64)
+	errs := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range lists {
+				if err := os.WriteFile(filepath.Join(tmp, safeName(l.code)+".csv"), l.data, 0o644); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
 	header := []string{"employer_code", "symbol", "number", "branch_no", "name", "name_kana", "relationship", "send_on"}
 	var (
 		cur   string
-		f     *os.File
-		bw    *bufio.Writer
+		buf   bytes.Buffer
 		w     *csv.Writer
-		tmp   string
 		count int
 	)
-	closeCur := func() error {
-		if f == nil {
-			return nil
+	send := func() {
+		if w == nil {
+			return
 		}
 		w.Flush()
-		if err := w.Error(); err != nil {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		f = nil
-		return os.Rename(tmp, filepath.Join(dir, safeName(cur)+".csv"))
+		lists <- list{cur, bytes.Clone(buf.Bytes())}
+		buf.Reset()
+		count++
 	}
+	var readErr error
 	for l, err := range s.EmployerLines(ctx, branch) {
 		if err != nil {
-			return 0, err
+			readErr = err
+			break
 		}
-		if l.EmployerCode != cur || f == nil {
-			if err := closeCur(); err != nil {
-				return 0, err
-			}
+		if w == nil || l.EmployerCode != cur {
+			send()
 			cur = l.EmployerCode
-			tmp = filepath.Join(dir, "."+safeName(cur)+".csv.tmp")
-			if f, err = os.Create(tmp); err != nil {
-				return 0, err
-			}
-			bw = bufio.NewWriter(f)
-			w = csv.NewWriter(bw)
-			if err := w.Write(header); err != nil {
-				return 0, err
-			}
-			count++
+			w = csv.NewWriter(&buf)
+			w.Write(header)
 		}
-		if err := w.Write([]string{l.EmployerCode, l.Member.Symbol, l.Member.Number, l.Member.BranchNo,
-			l.Name, l.NameKana, l.Relationship.Label(), wareki.Format(l.SendOn)}); err != nil {
-			return 0, err
-		}
+		w.Write([]string{l.EmployerCode, l.Member.Symbol, l.Member.Number, l.Member.BranchNo,
+			l.Name, l.NameKana, l.Relationship.Label(), wareki.Format(l.SendOn)})
 	}
-	return count, closeCur()
+	if readErr == nil {
+		send()
+	}
+	close(lists)
+	wg.Wait()
+	close(errs)
+	if readErr != nil {
+		return 0, readErr
+	}
+	if err := <-errs; err != nil {
+		return 0, fmt.Errorf("対象者一覧表を書けません: %w", err)
+	}
+	if err := os.RemoveAll(final); err != nil {
+		return 0, fmt.Errorf("古い対象者一覧表 %s を削除できません: %w", final, err)
+	}
+	return count, os.Rename(tmp, final)
 }
 
 // safeName keeps an employer code usable as a file name.

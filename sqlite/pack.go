@@ -53,7 +53,7 @@ type packTx struct {
 
 func newPackTx(ctx context.Context, tx *sql.Tx, branch string) (*packTx, error) {
 	envs, err := newBulk(ctx, tx, "envelopes", []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
-		"addressee_no", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates"})
+		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates"})
 	if err != nil {
 		return nil, err
 	}
@@ -141,8 +141,8 @@ func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
 // insured person (whose address the mail goes to).
 func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
 	return func(yield func(*shikaku.PackHousehold, error) bool) {
-		rows, err := p.tx.QueryContext(ctx, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date,
-				h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2
+		rows, err := p.tx.QueryContext(ctx, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv,
+				h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code
 			FROM decisions d
 			JOIN members m ON m.id = d.member_id
 			JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
@@ -159,14 +159,15 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 			var ins shikaku.Member
 			var birth, sched sql.NullInt64
 			var typ string
-			var dv int
-			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth,
-				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2); err != nil {
+			var dv, tdv int
+			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &tdv,
+				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode); err != nil {
 				yield(nil, err)
 				return
 			}
 			t.Key.Branch = p.branch
 			t.BirthDate = parseDate(birth)
+			t.DV = tdv == 1
 			if cur != nil && cur.Insured.Key.HouseholdKey != t.Key.HouseholdKey {
 				if !yield(cur, nil) {
 					return
@@ -181,7 +182,7 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 				cur = &shikaku.PackHousehold{Insured: ins}
 			}
 			if t.Key.Insured() {
-				t.InsuredType, t.ScheduledLossOn, t.DV = cur.Insured.InsuredType, cur.Insured.ScheduledLossOn, cur.Insured.DV
+				t.InsuredType, t.ScheduledLossOn, t.EmployerCode = cur.Insured.InsuredType, cur.Insured.ScheduledLossOn, cur.Insured.EmployerCode
 			}
 			cur.Targets = append(cur.Targets, t)
 		}
@@ -198,7 +199,7 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) error {
 	for i := range envs {
 		e := &envs[i]
-		if err := p.envs.add(e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo,
+		if err := p.envs.add(e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo, e.EmployerCode,
 			e.K, e.N, int64(e.TrackingNumber), e.Wave, dateArg(e.SendOn), e.To.PostalCode, e.To.Address, e.To.Line2,
 			len(e.Certificates)); err != nil {
 			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)

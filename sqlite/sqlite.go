@@ -182,7 +182,10 @@ func newBulk(ctx context.Context, tx *sql.Tx, table string, columns []string) (*
 
 func (b *bulk) sql(rows int) string {
 	one := "(" + strings.Repeat("?,", b.cols-1) + "?)"
-	return "INSERT INTO " + b.table + " VALUES " + strings.Repeat(one+",", rows-1) + one
+	// OR ROLLBACK: a constraint failure ends the whole transaction, which is
+	// what every bulk step wants anyway, and it spares SQLite the statement
+	// journal it keeps to undo half of a multi-row INSERT.
+	return "INSERT OR ROLLBACK INTO " + b.table + " VALUES " + strings.Repeat(one+",", rows-1) + one
 }
 
 func (b *bulk) add(vals ...any) error {

@@ -42,6 +42,8 @@ CREATE TABLE members (
     language              TEXT NOT NULL DEFAULT 'ja'
 );
 CREATE UNIQUE INDEX members_key ON members (branch_code, symbol, number, branch_no);
+-- DV-registered members are few; this index lets every export check them all cheaply.
+CREATE INDEX members_dv ON members (branch_code, symbol, number, branch_no) WHERE dv = 1;
 
 CREATE TABLE campaigns (
     branch_code TEXT PRIMARY KEY,
@@ -99,6 +101,7 @@ CREATE TABLE envelopes (
     symbol        TEXT NOT NULL,
     number        TEXT NOT NULL,
     addressee_no  TEXT NOT NULL, -- branch number of the addressee
+    employer_code TEXT NOT NULL, -- the household's employer; '' for voluntary households
     k             INTEGER NOT NULL,
     n             INTEGER NOT NULL,
     tracking_no   INTEGER NOT NULL UNIQUE, -- a physical label: never twice
@@ -110,6 +113,7 @@ CREATE TABLE envelopes (
     certificates  INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX envelopes_order ON envelopes (branch_code, seq);
+CREATE INDEX envelopes_household ON envelopes (branch_code, symbol, number);
 
 CREATE TABLE certificates (
     certificate_id TEXT PRIMARY KEY,
