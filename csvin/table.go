@@ -201,8 +201,11 @@ func (t *table) next() []string {
 		if err == io.EOF {
 			return nil
 		}
-		line, _ := t.r.FieldPos(0)
-		t.line = line
+		if err == nil {
+			t.line, _ = t.r.FieldPos(0)
+		} else {
+			t.line++
+		}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -311,7 +314,7 @@ func decode(r io.Reader, enc Encoding) (io.Reader, Encoding, error) {
 		}
 		return br, UTF8, nil
 	}
-	if enc == Auto {
+	if enc == Auto || enc == "" {
 		enc = SJIS
 		if validUTF8Prefix(head, err == io.EOF) {
 			enc = UTF8

@@ -1,0 +1,53 @@
+package csvin
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"testing"
+)
+
+// FuzzMembers feeds arbitrary bytes to the member reader: it must never
+// panic, and it must either accept every row or end with an InputError.
+func FuzzMembers(f *testing.F) {
+	for _, name := range []string{"members_utf8.csv", "members_utf8_bom_ja.csv", "members_cp932.csv", "members_cp932_gaiji.csv"} {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(header + insured + spouse))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		for m, err := range Members(bytes.NewReader(data), Options{File: "fuzz.csv"}, employers) {
+			if err != nil {
+				var ie *InputError
+				if !errors.As(err, &ie) || ie.Total == 0 {
+					t.Fatalf("error is not an InputError: %v", err)
+				}
+				return
+			}
+			if m.Key.BranchNo == "" || m.Name == "" || m.BirthDate.IsZero() {
+				t.Fatalf("an incomplete member was accepted: %+v", m)
+			}
+			n++
+		}
+	})
+}
+
+// FuzzLosses does the same for the loss reader.
+func FuzzLosses(f *testing.F) {
+	f.Add([]byte("branch_code,symbol,number,branch_no,lost_on,reason\n46,100,1,00,R7.6.1,退職\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ls, err := Losses(bytes.NewReader(data), Options{File: "fuzz.csv"})
+		if err != nil {
+			return
+		}
+		for _, l := range ls {
+			if l.LostOn.IsZero() || len(l.Key.BranchNo) != 2 {
+				t.Fatalf("incomplete loss accepted: %+v", l)
+			}
+		}
+	})
+}
