@@ -1,0 +1,400 @@
+// Package storetest is the behaviour every shikaku.Store must have, as one
+// suite that each backend runs against itself.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"testing"
+	"time"
+
+	"shikaku"
+)
+
+// Open gives a fresh, empty store for one test.
+type Open func(t *testing.T) shikaku.Store
+
+// Run runs the whole suite.
+func Run(t *testing.T, open Open) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s shikaku.Store)
+	}{
+		{"ImportReplacesBeforeExtract", testImportReplaces},
+		{"ImportErrorChangesNothing", testImportErrorChangesNothing},
+		{"ImportRefusedAfterExtract", testImportRefusedAfterExtract},
+		{"ExtractDecidesEveryMember", testExtract},
+		{"CrossMatch", testCrossMatch},
+		{"PackIsAtomic", testPackAtomic},
+		{"PackOnceAndNumbersUnique", testPackOnce},
+		{"BranchesAreSeparate", testBranches},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			defer s.Close()
+			tt.fn(t, s)
+		})
+	}
+}
+
+var ctx = context.Background()
+
+func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
+
+// Campaign is a small campaign for a branch.
+func Campaign(branch string, firstBody uint64) *shikaku.Campaign {
+	return &shikaku.Campaign{
+		Name: "テスト", BranchCode: branch,
+		Insurer:    shikaku.Insurer{Name: "全国健康保険協会", Number: "01" + branch + "0013"},
+		ValidUntil: day(2030, 12, 1),
+		Dates: shikaku.Dates{DataAsOf: day(2025, 5, 16), ExtractedOn: day(2025, 5, 17), CardDecisionCutoff: day(2024, 11, 29),
+			MynaReferenceDate: day(2025, 4, 30), ContinuationLossCutoff: day(2025, 12, 2), LossDataAsOf: day(2025, 7, 11),
+			LossExtractedOn: day(2025, 7, 13), EmployerListOn: day(2025, 7, 31), CardLastValidOn: day(2025, 12, 1)},
+		Mail: shikaku.Mail{PerEnvelope: 4, PostageYen: 110, SpecialFeeYen: 210,
+			TrackingRanges: shikaku.TrackingRanges{{First: firstBody, Last: firstBody + 99999}}},
+		Waves: []shikaku.Wave{{SendOn: day(2025, 8, 8), Capacity: 3}, {SendOn: day(2025, 8, 15)}},
+	}
+}
+
+// Members makes households households of 1..6 members for a branch:
+// every third one's insured person uses マイナ保険証, household 7 has a DV
+// dependent; all others are targets.
+func Members(branch string, households int) []shikaku.Member {
+	var out []shikaku.Member
+	for h := range households {
+		size := 1 + h%6
+		for i := range size {
+			m := shikaku.Member{
+				Key:          shikaku.MemberKey{HouseholdKey: shikaku.HouseholdKey{Branch: branch, Symbol: "100", Number: fmt.Sprint(1000 + h)}, BranchNo: fmt.Sprintf("%02d", i)},
+				Relationship: shikaku.Child, InsuredType: shikaku.General,
+				Name: "鹿児島　花子", NameKana: "カゴシマ　ハナコ", BirthDate: day(1980+i, 1, 1), Sex: 2,
+				AcquiredOn: day(2010, 4, 1), DecidedOn: day(2010, 4, 10), Language: "ja",
+			}
+			if i == 0 {
+				m.Relationship = shikaku.Self
+				m.EmployerCode = "E1"
+				m.PostalCode = fmt.Sprintf("89%05d", (h*7919)%100000)
+				m.Address = fmt.Sprintf("鹿児島県鹿児島市%d丁目", h%5)
+				if h%3 == 2 {
+					m.MynumberOnFile, m.MynaLinkedOn = true, day(2024, 1, 1)
+				}
+			}
+			if h == 7 && i == 1 {
+				m.DV = true
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func seq(ms []shikaku.Member, failAt int) iter.Seq2[*shikaku.Member, error] {
+	return func(yield func(*shikaku.Member, error) bool) {
+		for i := range ms {
+			if i == failAt {
+				yield(nil, errors.New("bad row"))
+				return
+			}
+			if !yield(&ms[i], nil) {
+				return
+			}
+		}
+	}
+}
+
+func employers() iter.Seq2[*shikaku.Employer, error] {
+	return func(yield func(*shikaku.Employer, error) bool) {
+		yield(&shikaku.Employer{Code: "E1", Name: "株式会社テスト", PostalCode: "8900053", Address: "鹿児島市"}, nil)
+	}
+}
+
+func mustImport(t *testing.T, s shikaku.Store, ms []shikaku.Member) {
+	t.Helper()
+	if _, err := s.ImportEmployers(ctx, employers()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ImportMembers(ctx, seq(ms, -1)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustExtract(t *testing.T, s shikaku.Store, c *shikaku.Campaign) map[shikaku.ReasonCode]int {
+	t.Helper()
+	rules := c.Rules()
+	counts, err := s.Extract(ctx, c, "settings", rules.Decide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return counts
+}
+
+func pack(s shikaku.Store, c *shikaku.Campaign) (shikaku.PackResult, error) {
+	return s.Pack(ctx, c.BranchCode, func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	})
+}
+
+func testImportReplaces(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 10))
+	mustImport(t, s, Members("46", 4))
+	if n, _ := s.MemberCount(ctx, "46"); n != len(Members("46", 4)) {
+		t.Errorf("after re-import: %d members, want %d", n, len(Members("46", 4)))
+	}
+}
+
+func testImportErrorChangesNothing(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 10))
+	ms := Members("46", 20)
+	if _, err := s.ImportMembers(ctx, seq(ms, len(ms)-1)); err == nil {
+		t.Fatal("an import ending in an error succeeded")
+	}
+	if n, _ := s.MemberCount(ctx, "46"); n != len(Members("46", 10)) {
+		t.Errorf("a failed import changed the members: %d", n)
+	}
+}
+
+func testImportRefusedAfterExtract(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 10))
+	mustExtract(t, s, Campaign("46", 5646600000))
+	_, err := s.ImportMembers(ctx, seq(Members("46", 3), -1))
+	if !errors.Is(err, shikaku.ErrCampaignExtracted) {
+		t.Errorf("re-import after extract: %v", err)
+	}
+	if n, _ := s.MemberCount(ctx, "46"); n != len(Members("46", 10)) {
+		t.Errorf("members changed: %d", n)
+	}
+}
+
+func testExtract(t *testing.T, s shikaku.Store) {
+	ms := Members("46", 30)
+	mustImport(t, s, ms)
+	c := Campaign("46", 5646600000)
+	counts := mustExtract(t, s, c)
+	total := 0
+	for _, n := range counts {
+		total += n
+	}
+	if total != len(ms) || counts[shikaku.X4DV] != 1 || counts[shikaku.NMynaUsable] != 10 {
+		t.Errorf("counts %v for %d members", counts, len(ms))
+	}
+	var rows []shikaku.DecisionRow
+	for r, err := range s.Decisions(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, r)
+	}
+	if len(rows) != len(ms) {
+		t.Fatalf("%d decision rows", len(rows))
+	}
+	for i := 1; i < len(rows); i++ {
+		a, b := rows[i-1].Key, rows[i].Key
+		if !(a.HouseholdKey.Less(b.HouseholdKey) || a.HouseholdKey == b.HouseholdKey && a.BranchNo < b.BranchNo) {
+			t.Fatalf("decisions not sorted by key: %s before %s", a, b)
+		}
+	}
+	// Extract again (before packing) starts over and gives the same counts.
+	again := mustExtract(t, s, c)
+	if fmt.Sprint(again) != fmt.Sprint(counts) {
+		t.Errorf("re-extract: %v, first %v", again, counts)
+	}
+}
+
+func testCrossMatch(t *testing.T, s shikaku.Store) {
+	c := Campaign("46", 5646600000)
+	if _, err := s.CrossMatch(ctx, "46", "l.csv", nil, func(shikaku.MemberKey) bool { return false }); !errors.Is(err, shikaku.ErrNotExtracted) {
+		t.Errorf("crossmatch before extract: %v", err)
+	}
+	ms := Members("46", 12)
+	mustImport(t, s, ms)
+	before := mustExtract(t, s, c)
+	hk := func(n int) shikaku.HouseholdKey {
+		return shikaku.HouseholdKey{Branch: "46", Symbol: "100", Number: fmt.Sprint(1000 + n)}
+	}
+	losses := []shikaku.Loss{
+		{Key: shikaku.MemberKey{HouseholdKey: hk(5), BranchNo: "00"}, LostOn: c.Dates.LossDataAsOf},                  // household of 6, insured uses myna: 5 targets
+		{Key: shikaku.MemberKey{HouseholdKey: hk(3), BranchNo: "02"}, LostOn: day(2025, 6, 1)},                       // one dependent
+		{Key: shikaku.MemberKey{HouseholdKey: hk(4), BranchNo: "01"}, LostOn: c.Dates.LossDataAsOf.AddDate(0, 0, 1)}, // too late
+		{Key: shikaku.MemberKey{HouseholdKey: hk(99), BranchNo: "00"}, LostOn: day(2025, 6, 1)},                      // unknown
+	}
+	idx := shikaku.NewLossIndex(c.Dates.LossDataAsOf, losses)
+	res, err := s.CrossMatch(ctx, "46", "l.csv", losses, idx.Removes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Removed != 6 || len(res.Unknown) != 1 || res.Unknown[0].HouseholdKey != hk(99) || res.Recorded {
+		t.Errorf("result %+v", res)
+	}
+	sum, err := s.Summary(ctx, "46")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Decisions[shikaku.Target] != before[shikaku.Target]-6 || sum.Decisions[shikaku.RLostAfterExtraction] != 6 {
+		t.Errorf("decisions %v", sum.Decisions)
+	}
+	if un, _ := s.UnmatchedLosses(ctx, "46"); len(un) != 1 {
+		t.Errorf("unmatched %v", un)
+	}
+	if _, err := pack(s, c); err != nil {
+		t.Fatal(err)
+	}
+	// After packing, a cross-match records the losses and changes no decision.
+	res, err = s.CrossMatch(ctx, "46", "l2.csv", losses[:2], func(shikaku.MemberKey) bool { return true })
+	if err != nil || !res.Recorded || res.Removed != 0 {
+		t.Errorf("after pack: %+v %v", res, err)
+	}
+	sum2, _ := s.Summary(ctx, "46")
+	if fmt.Sprint(sum2.Decisions) != fmt.Sprint(sum.Decisions) {
+		t.Errorf("decisions changed after pack: %v", sum2.Decisions)
+	}
+}
+
+func testPackAtomic(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 40))
+	c := Campaign("46", 5646600000)
+	mustExtract(t, s, c)
+	boom := errors.New("crash")
+	_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		res, err := shikaku.PackCampaign(ctx, c, tx, nil)
+		if err != nil {
+			return res, err
+		}
+		return res, boom // everything was saved, then the step fails
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v", err)
+	}
+	sum, _ := s.Summary(ctx, "46")
+	if sum.Envelopes != 0 || sum.Certificates != 0 {
+		t.Fatalf("a failed pack left %d envelopes", sum.Envelopes)
+	}
+	// The rerun starts from the same counters.
+	res, err := pack(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := true
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first && (l.TrackingNumber.Body() != 5646600000 || l.EnvelopeID != "E4600000001") {
+			t.Errorf("rerun did not start from the first number: %s %s", l.TrackingNumber, l.EnvelopeID)
+		}
+		first = false
+	}
+	if res.Envelopes == 0 {
+		t.Error("nothing packed")
+	}
+	// Not enough numbers: refused before any is used.
+	s2c := Campaign("46", 5646600000)
+	s2c.Mail.TrackingRanges = shikaku.TrackingRanges{{First: 1000000000, Last: 1000000001}}
+	if _, err := pack(s, s2c); err == nil {
+		t.Error("second pack accepted")
+	}
+}
+
+func testPackOnce(t *testing.T, s shikaku.Store) {
+	ms := Members("46", 60)
+	mustImport(t, s, ms)
+	c := Campaign("46", 5646600000)
+	counts := mustExtract(t, s, c)
+	res, err := pack(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Certificates != counts[shikaku.Target] {
+		t.Errorf("%d certificates for %d targets", res.Certificates, counts[shikaku.Target])
+	}
+	if _, err := pack(s, c); !errors.Is(err, shikaku.ErrAlreadyPacked) {
+		t.Errorf("second pack: %v", err)
+	}
+	seen := map[shikaku.TrackingNumber]string{}
+	certs := map[string]bool{}
+	perEnvelope := map[string]int{}
+	var waves [3]int
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if id, ok := seen[l.TrackingNumber]; ok && id != l.EnvelopeID {
+			t.Errorf("tracking number %s on %s and %s", l.TrackingNumber, id, l.EnvelopeID)
+		}
+		if !l.TrackingNumber.Valid() {
+			t.Errorf("bad check digit %s", l.TrackingNumber)
+		}
+		if perEnvelope[l.EnvelopeID] == 0 {
+			if l.SendOn.Equal(c.Waves[0].SendOn) {
+				waves[1]++
+			} else {
+				waves[2]++
+			}
+		}
+		seen[l.TrackingNumber] = l.EnvelopeID
+		perEnvelope[l.EnvelopeID]++
+		if certs[l.CertificateID] {
+			t.Errorf("certificate %s twice", l.CertificateID)
+		}
+		certs[l.CertificateID] = true
+	}
+	for id, n := range perEnvelope {
+		if n > 4 {
+			t.Errorf("envelope %s holds %d", id, n)
+		}
+	}
+	if waves[1] != 3 || waves[2] != res.Envelopes-3 {
+		t.Errorf("waves %v for %d envelopes (first wave capacity 3)", waves, res.Envelopes)
+	}
+	if n, err := s.DVLeaks(ctx, "46"); err != nil || n != 0 {
+		t.Errorf("DV leaks %d %v", n, err)
+	}
+	sum, _ := s.Summary(ctx, "46")
+	if sum.Certificates != res.Certificates || sum.Envelopes != res.Envelopes || sum.Employers != 1 {
+		t.Errorf("summary %+v", sum)
+	}
+	lines := 0
+	for l, err := range s.EmployerLines(ctx, "46") {
+		if err != nil || l.EmployerCode != "E1" {
+			t.Fatalf("%+v %v", l, err)
+		}
+		lines++
+	}
+	if lines != res.Certificates {
+		t.Errorf("%d employer lines for %d certificates", lines, res.Certificates)
+	}
+}
+
+func testBranches(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 20))
+	mustImport(t, s, Members("40", 15))
+	c46, c40 := Campaign("46", 5646600000), Campaign("40", 4046600000)
+	mustExtract(t, s, c46)
+	// Branch 40 can still re-import: only 46 was extracted.
+	mustImport(t, s, Members("40", 10))
+	mustExtract(t, s, c40)
+	if _, err := pack(s, c46); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pack(s, c40); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := s.Branches(ctx)
+	if fmt.Sprint(b) != "[40 46]" {
+		t.Errorf("branches %v", b)
+	}
+	for _, br := range []string{"40", "46"} {
+		for l, err := range s.EnvelopeLines(ctx, br) {
+			if err != nil || l.Member.Branch != br || l.EnvelopeID[1:3] != br {
+				t.Fatalf("branch %s: %+v %v", br, l, err)
+			}
+		}
+	}
+	n40, _ := s.MemberCount(ctx, "40")
+	n46, _ := s.MemberCount(ctx, "46")
+	if n40 != len(Members("40", 10)) || n46 != len(Members("46", 20)) {
+		t.Errorf("members %d %d", n40, n46)
+	}
+}
