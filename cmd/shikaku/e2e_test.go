@@ -1,0 +1,492 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"shikaku"
+	"shikaku/sqlite"
+	"shikaku/synth"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/golden")
+
+// binary is the shikaku built once for the end-to-end tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "shikaku-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "shikaku")
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the built binary in dir.
+func run(t *testing.T, dir string, env []string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func mustRun(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	r := run(t, dir, nil, args...)
+	if r.code != 0 {
+		t.Fatalf("shikaku %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []map[string]string
+	for _, r := range recs[1:] {
+		m := map[string]string{}
+		for i, h := range recs[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func key(r map[string]string) string {
+	return r["branch_code"] + "-" + r["symbol"] + "-" + r["number"] + "-" + r["branch_no"]
+}
+
+type summaryFile struct {
+	Members          int            `json:"members"`
+	Decisions        map[string]int `json:"decisions"`
+	Certificates     int            `json:"certificates"`
+	Envelopes        int            `json:"envelopes"`
+	EnvelopesBySize  map[string]int `json:"envelopes_by_size"`
+	EnvelopesPerWave []struct {
+		SendOn       string `json:"send_on"`
+		Envelopes    int    `json:"envelopes"`
+		Certificates int    `json:"certificates"`
+	} `json:"envelopes_per_wave"`
+	Postage struct {
+		TotalYen int `json:"total_yen"`
+	} `json:"postage"`
+	UnmatchedLosses struct {
+		Count int `json:"count"`
+	} `json:"unmatched_losses"`
+}
+
+// checkInvariants checks an export folder against the member file.
+func checkInvariants(t *testing.T, out, membersCSV string) summaryFile {
+	t.Helper()
+	members := readCSV(t, membersCSV)
+	dv := map[string]bool{}
+	household := map[string]string{}
+	for _, m := range members {
+		if m["dv"] == "1" {
+			dv[key(m)] = true
+		}
+		household[key(m)] = m["branch_code"] + "-" + m["symbol"] + "-" + m["number"]
+	}
+	decisions := readCSV(t, filepath.Join(out, "decisions.csv"))
+	if len(decisions) != len(members) {
+		t.Errorf("%d decisions for %d members", len(decisions), len(members))
+	}
+	decided := map[string]string{}
+	for _, d := range decisions {
+		if _, dup := decided[key(d)]; dup {
+			t.Errorf("member %s decided twice", key(d))
+		}
+		decided[key(d)] = d["decision"]
+		if !shikaku.ReasonCode(d["decision"]).Valid() {
+			t.Errorf("unknown decision %q", d["decision"])
+		}
+	}
+	for _, m := range members {
+		if _, ok := decided[key(m)]; !ok {
+			t.Errorf("member %s has no decision", key(m))
+		}
+		if dv[key(m)] && decided[key(m)] == "TARGET" {
+			t.Errorf("DV member %s is a target", key(m))
+		}
+	}
+	var sum summaryFile
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for code, n := range sum.Decisions {
+		total += n
+		count := 0
+		for _, d := range decided {
+			if d == code {
+				count++
+			}
+		}
+		if count != n {
+			t.Errorf("summary says %d %s, decisions.csv has %d", n, code, count)
+		}
+	}
+	if total != sum.Members || sum.Members != len(members) {
+		t.Errorf("decisions add up to %d, members %d, read %d", total, sum.Members, len(members))
+	}
+	lines := readCSV(t, filepath.Join(out, "envelopes.csv"))
+	certs := map[string]bool{}
+	envHousehold := map[string]string{}
+	envSize := map[string]int{}
+	envTracking := map[string]string{}
+	trackingEnv := map[string]string{}
+	prevSeq := ""
+	for _, l := range lines {
+		k := key(l)
+		if decided[k] != "TARGET" {
+			t.Errorf("certificate for %s decided %s", k, decided[k])
+		}
+		if dv[k] {
+			t.Errorf("DV member %s in envelopes.csv", k)
+		}
+		if certs[l["certificate_id"]] {
+			t.Errorf("certificate %s twice", l["certificate_id"])
+		}
+		certs[l["certificate_id"]] = true
+		id := l["envelope_id"]
+		if h, ok := envHousehold[id]; ok && h != household[k] {
+			t.Errorf("envelope %s mixes households %s and %s", id, h, household[k])
+		}
+		envHousehold[id] = household[k]
+		envSize[id]++
+		tn, err := shikaku.ParseTrackingNumber(l["tracking_no"])
+		if err != nil || tn.String() != l["tracking_no"] {
+			t.Errorf("envelope %s: tracking %q: %v", id, l["tracking_no"], err)
+		}
+		if e, ok := trackingEnv[l["tracking_no"]]; ok && e != id {
+			t.Errorf("tracking number %s on %s and %s", l["tracking_no"], e, id)
+		}
+		trackingEnv[l["tracking_no"]] = id
+		envTracking[id] = l["tracking_no"]
+		if id < prevSeq {
+			t.Errorf("envelopes.csv not in print order at %s", id)
+		}
+		prevSeq = id
+	}
+	targets := 0
+	for _, d := range decided {
+		if d == "TARGET" {
+			targets++
+		}
+	}
+	if len(certs) != targets || sum.Certificates != targets {
+		t.Errorf("%d certificates (summary %d) for %d targets", len(certs), sum.Certificates, targets)
+	}
+	bySize := map[string]int{}
+	for _, n := range envSize {
+		if n < 1 || n > 4 {
+			t.Errorf("envelope with %d certificates", n)
+		}
+		bySize[strconv.Itoa(n)]++
+	}
+	if len(envSize) != sum.Envelopes || fmt.Sprint(bySize) != fmt.Sprint(nonZero(sum.EnvelopesBySize)) {
+		t.Errorf("envelopes %d by size %v; summary %d %v", len(envSize), bySize, sum.Envelopes, sum.EnvelopesBySize)
+	}
+	perWave := 0
+	for _, w := range sum.EnvelopesPerWave {
+		perWave += w.Envelopes
+	}
+	if perWave != sum.Envelopes || sum.Postage.TotalYen != 320*sum.Envelopes {
+		t.Errorf("waves %d, postage %d for %d envelopes", perWave, sum.Postage.TotalYen, sum.Envelopes)
+	}
+	// Employer lists: one row per certificate of a general household, no DV member.
+	certByMember := map[string]string{}
+	for _, l := range lines {
+		certByMember[key(l)] = l["certificate_id"]
+	}
+	files, _ := filepath.Glob(filepath.Join(out, "employers", "*.csv"))
+	listed := 0
+	for _, f := range files {
+		for _, r := range readCSV(t, f) {
+			listed++
+			k := key(map[string]string{"branch_code": "46", "symbol": r["symbol"], "number": r["number"], "branch_no": r["branch_no"]})
+			if dv[k] || !certs[certByMember[k]] {
+				t.Errorf("%s: %s is listed without a certificate (or DV)", f, k)
+			}
+			if filepath.Base(f) != r["employer_code"]+".csv" {
+				t.Errorf("%s lists employer %s", f, r["employer_code"])
+			}
+		}
+	}
+	if listed == 0 || listed > len(certs) {
+		t.Errorf("%d rows on employer lists for %d certificates", listed, len(certs))
+	}
+	return sum
+}
+
+func nonZero(m map[string]int) map[string]int {
+	out := map[string]int{}
+	for k, v := range m {
+		if v != 0 {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestDemoInvariants(t *testing.T) {
+	dir := t.TempDir()
+	r := mustRun(t, dir, "demo", "--members", "4000", "--out", "out", "--seed", "7")
+	for _, want := range []string{"集計", "送付対象（TARGET）", "封筒", "第1回 令和7年8月8日", "第2回 令和7年8月15日", "郵送料"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	sum := checkInvariants(t, filepath.Join(dir, "out"), filepath.Join(dir, "out", "input", "members.csv"))
+	for _, code := range shikaku.ReasonCodes {
+		if sum.Decisions[string(code)] == 0 {
+			t.Errorf("the demo data has no member decided %s", code)
+		}
+	}
+	if sum.UnmatchedLosses.Count == 0 {
+		t.Error("no unmatched loss rows reported")
+	}
+	for _, w := range sum.EnvelopesPerWave {
+		if w.Envelopes == 0 {
+			t.Errorf("wave %s is empty", w.SendOn)
+		}
+	}
+	// Same seed, same data.
+	mustRun(t, dir, "demo", "--members", "4000", "--out", "again", "--seed", "7")
+	for _, f := range []string{"decisions.csv", "envelopes.csv", "summary.json"} {
+		a, _ := os.ReadFile(filepath.Join(dir, "out", f))
+		b, _ := os.ReadFile(filepath.Join(dir, "again", f))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two runs with the same seed", f)
+		}
+	}
+}
+
+// TestStepByStep drives the commands one by one as an operator would,
+// with a CP932 member file, and checks the refusals and exit codes.
+func TestStepByStep(t *testing.T) {
+	dir := t.TempDir()
+	files, _, err := synth.Generate(dir, synth.Options{Members: 1500, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp932 := filepath.Join(dir, "members_sjis.csv")
+	toCP932(t, files.Members, cp932)
+	db := "--db=sqlite:" + filepath.Join(dir, "s.db")
+
+	mustRun(t, dir, "init", db)
+	// Members before employers: every general insured person's employer is unknown.
+	r := run(t, dir, nil, "import", "members", cp932, db)
+	if r.code != exitBadInput || !strings.Contains(r.stderr, "事業所ファイルにない事業所記号") || !strings.Contains(r.stderr, "ほか") {
+		t.Errorf("import before employers: exit %d\n%s", r.code, r.stderr)
+	}
+	mustRun(t, dir, "import", "employers", files.Employers, db)
+	r = mustRun(t, dir, "import", "members", cp932, db, "--encoding", "sjis")
+	if !strings.Contains(r.stdout, "を取り込みました") {
+		t.Errorf("import: %s", r.stdout)
+	}
+	// Before extract a re-import replaces the snapshot.
+	mustRun(t, dir, "import", "members", files.Members, db)
+	r = run(t, dir, nil, "crossmatch", files.Losses, db)
+	if r.code == 0 || !strings.Contains(r.stderr, "extract") {
+		t.Errorf("crossmatch before extract: exit %d %s", r.code, r.stderr)
+	}
+	mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
+	r = run(t, dir, nil, "import", "members", files.Members, db)
+	if r.code == 0 || !strings.Contains(r.stderr, "抽出後は取り込み直せません") {
+		t.Errorf("re-import after extract: exit %d %s", r.code, r.stderr)
+	}
+	r = mustRun(t, dir, "crossmatch", files.Losses, db)
+	if !strings.Contains(r.stdout, "加入者データにないキー") {
+		t.Errorf("crossmatch did not report unknown keys: %s", r.stdout)
+	}
+	mustRun(t, dir, "pack", db)
+	r = run(t, dir, nil, "pack", db)
+	if r.code == 0 || !strings.Contains(r.stderr, "封入（pack）が済んでいます") {
+		t.Errorf("second pack: exit %d %s", r.code, r.stderr)
+	}
+	mustRun(t, dir, "export", filepath.Join(dir, "out"), db)
+	checkInvariants(t, filepath.Join(dir, "out"), files.Members)
+	// The stderr of a failure is one line.
+	if lines := strings.Count(strings.TrimSpace(r.stderr), "\n"); lines != 0 {
+		t.Errorf("failure message has %d lines: %q", lines+1, r.stderr)
+	}
+
+	for _, tt := range []struct {
+		args []string
+		code int
+	}{
+		{[]string{"frobnicate"}, exitUsage},
+		{[]string{"import", "members"}, exitUsage},
+		{[]string{"import", "members", "/nonexistent.csv", db}, exitError},
+		{[]string{"export", db}, exitUsage},
+		{[]string{"extract", db}, exitUsage},
+		{[]string{"import", "members", files.Members, "--encoding", "latin1", db}, exitUsage},
+		{[]string{"pack", "--db", "mysql://x"}, exitUsage},
+	} {
+		if r := run(t, dir, nil, tt.args...); r.code != tt.code {
+			t.Errorf("shikaku %s: exit %d, want %d\n%s", strings.Join(tt.args, " "), r.code, tt.code, r.stderr)
+		}
+	}
+}
+
+func TestBadCampaignFile(t *testing.T) {
+	dir := t.TempDir()
+	files, _, err := synth.Generate(dir, synth.Options{Members: 100, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(files.Campaign)
+	bad := strings.Replace(strings.Replace(string(b), "per_envelope    = 4", "per_envelope    = 0", 1), "data_as_of               = 2025-05-16\n", "", 1)
+	os.WriteFile(files.Campaign, []byte(bad), 0o644)
+	r := run(t, dir, nil, "run", "--campaign", files.Campaign, "--members", files.Members, "--employers", files.Employers, "--out", "out")
+	if r.code != exitBadInput || !strings.Contains(r.stderr, "per_envelope") || !strings.Contains(r.stderr, "data_as_of") {
+		t.Errorf("exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestKillPackAndRerun kills the real binary with SIGKILL in the middle of
+// pack, then runs pack again: the database is consistent after the kill,
+// the rerun finishes the job, and no tracking number is handed out twice.
+func TestKillPackAndRerun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a long pack; skipped in -short")
+	}
+	dir := t.TempDir()
+	files, _, err := synth.Generate(dir, synth.Options{Members: 80000, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, killAfter := range []int{1, 6} {
+		t.Run(fmt.Sprintf("after %d batches", killAfter), func(t *testing.T) {
+			dbPath := filepath.Join(dir, fmt.Sprintf("k%d.db", killAfter))
+			db := "--db=sqlite:" + dbPath
+			mustRun(t, dir, "import", "employers", files.Employers, db)
+			mustRun(t, dir, "import", "members", files.Members, db)
+			mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
+			mustRun(t, dir, "crossmatch", files.Losses, db)
+
+			cmd := exec.Command(binary, "pack", db)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "SHIKAKU_LOG_LEVEL=debug")
+			stderr, _ := cmd.StderrPipe()
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			sc := bufio.NewScanner(stderr)
+			saved := 0
+			for sc.Scan() {
+				if strings.Contains(sc.Text(), "pack envelopes saved") {
+					saved++
+					if saved == killAfter {
+						cmd.Process.Signal(syscall.SIGKILL)
+						break
+					}
+				}
+			}
+			err := cmd.Wait()
+			if saved < killAfter {
+				t.Fatalf("pack finished before the kill (%d batches): %v", saved, err)
+			}
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("pack was not killed: %v", err)
+			}
+
+			// Consistent: nothing of the killed pack is there.
+			s, err := sqlite.Open(context.Background(), dbPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum, err := s.Summary(context.Background(), "46")
+			s.Close()
+			if err != nil || sum.Envelopes != 0 || sum.Certificates != 0 {
+				t.Fatalf("after the kill: %+v %v", sum, err)
+			}
+			mustRun(t, dir, "pack", db)
+			out := filepath.Join(dir, fmt.Sprintf("out%d", killAfter))
+			mustRun(t, dir, "export", out, db)
+			checkInvariants(t, out, files.Members)
+			lines := readCSV(t, filepath.Join(out, "envelopes.csv"))
+			if lines[0]["tracking_no"] != shikaku.NewTrackingNumber(5646600000).String() {
+				t.Errorf("the rerun did not start at the first number: %s", lines[0]["tracking_no"])
+			}
+		})
+	}
+}
+
+// toCP932 rewrites a UTF-8 CSV in CP932 with Japanese headers.
+func toCP932(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := encodeCP932(string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main(context.Background(), []string{"help"}, &out, &errb); code != 0 || !strings.Contains(out.String(), "demo") {
+		t.Errorf("help: %d %s", code, out.String())
+	}
+	if code := Main(context.Background(), []string{"demo", "--members", "0"}, &out, &errb); code != exitUsage {
+		t.Errorf("demo --members 0: %d", code)
+	}
+	_ = time.Second
+}
