@@ -37,7 +37,9 @@ type Store interface {
 	// decision, household by household, with decide. Refused after pack.
 	Extract(ctx context.Context, c *Campaign, settings string, decide func(*Household, []ReasonCode)) (map[ReasonCode]int, error)
 	// CrossMatch records a loss file and, before packing, removes the
-	// targets for which removes is true (R_LOST_AFTER_EXTRACTION).
+	// targets for which removes is true (R_LOST_AFTER_EXTRACTION). A loss
+	// only ever removes members of its own household, so removes is asked
+	// about the targets of the households in losses.
 	CrossMatch(ctx context.Context, branch string, file string, losses []Loss, removes func(MemberKey) bool) (CrossMatchResult, error)
 	// Pack runs fn in one transaction with access to the targets in print
 	// order and a place to save envelopes. Refused when already packed.

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -43,71 +44,86 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("出力先フォルダ %s を作れません: %w", dir, err)
 	}
-	res := &Result{}
-	if err := writeCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
-		func(w *csv.Writer) error {
-			rec := make([]string, 5)
-			for d, err := range s.Decisions(ctx, branch) {
-				if err != nil {
-					return err
-				}
-				rec[0], rec[1], rec[2], rec[3], rec[4] = d.Key.Branch, d.Key.Symbol, d.Key.Number, d.Key.BranchNo, string(d.Decision)
-				if err := w.Write(rec); err != nil {
-					return err
-				}
+	// The files are independent reads: each runs on its own connection,
+	// so the export uses both cores.
+	res := &Result{Files: 5}
+	var unmatched []shikaku.Loss
+	var sum *shikaku.Summary
+	jobs := []func() error{
+		func() error {
+			return writeCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
+				func(w *csv.Writer) error {
+					rec := make([]string, 5)
+					for d, err := range s.Decisions(ctx, branch) {
+						if err != nil {
+							return err
+						}
+						rec[0], rec[1], rec[2], rec[3], rec[4] = d.Key.Branch, d.Key.Symbol, d.Key.Number, d.Key.BranchNo, string(d.Decision)
+						if err := w.Write(rec); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+		},
+		func() error {
+			return writeCSV(filepath.Join(dir, "envelopes.csv"), []string{"envelope_id", "tracking_no", "send_on", "k", "n", "postal_code",
+				"branch_code", "symbol", "number", "branch_no", "certificate_id", "valid_until"},
+				func(w *csv.Writer) error {
+					rec := make([]string, 12)
+					for l, err := range s.EnvelopeLines(ctx, branch) {
+						if err != nil {
+							return err
+						}
+						rec[0], rec[1], rec[2] = l.EnvelopeID, l.TrackingNumber.String(), wareki.Format(l.SendOn)
+						rec[3], rec[4], rec[5] = strconv.Itoa(l.K), strconv.Itoa(l.N), l.PostalCode
+						rec[6], rec[7], rec[8], rec[9] = l.Member.Branch, l.Member.Symbol, l.Member.Number, l.Member.BranchNo
+						rec[10], rec[11] = l.CertificateID, wareki.Format(l.ValidUntil)
+						if err := w.Write(rec); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+		},
+		func() error {
+			n, err := writeEmployerLists(ctx, s, branch, dir)
+			res.Employers = n
+			return err
+		},
+		func() error {
+			var err error
+			if unmatched, err = s.UnmatchedLosses(ctx, branch); err != nil {
+				return err
 			}
-			return nil
-		}); err != nil {
-		return nil, err
-	}
-	res.Files++
-	if err := writeCSV(filepath.Join(dir, "envelopes.csv"), []string{"envelope_id", "tracking_no", "send_on", "k", "n", "postal_code",
-		"branch_code", "symbol", "number", "branch_no", "certificate_id", "valid_until"},
-		func(w *csv.Writer) error {
-			rec := make([]string, 12)
-			for l, err := range s.EnvelopeLines(ctx, branch) {
-				if err != nil {
-					return err
-				}
-				rec[0], rec[1], rec[2] = l.EnvelopeID, l.TrackingNumber.String(), wareki.Format(l.SendOn)
-				rec[3], rec[4], rec[5] = strconv.Itoa(l.K), strconv.Itoa(l.N), l.PostalCode
-				rec[6], rec[7], rec[8], rec[9] = l.Member.Branch, l.Member.Symbol, l.Member.Number, l.Member.BranchNo
-				rec[10], rec[11] = l.CertificateID, wareki.Format(l.ValidUntil)
-				if err := w.Write(rec); err != nil {
-					return err
-				}
+			if sum, err = s.Summary(ctx, branch); err != nil {
+				return err
 			}
-			return nil
-		}); err != nil {
+			return writeCSV(filepath.Join(dir, "losses_unmatched.csv"), []string{"branch_code", "symbol", "number", "branch_no", "lost_on", "reason"},
+				func(w *csv.Writer) error {
+					for _, l := range unmatched {
+						if err := w.Write([]string{l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, wareki.Format(l.LostOn), l.Reason}); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+		},
+	}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = job()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	res.Files++
-	n, err := writeEmployerLists(ctx, s, branch, dir)
-	if err != nil {
-		return nil, err
-	}
-	res.Employers = n
-	res.Files += n
-	unmatched, err := s.UnmatchedLosses(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	if err := writeCSV(filepath.Join(dir, "losses_unmatched.csv"), []string{"branch_code", "symbol", "number", "branch_no", "lost_on", "reason"},
-		func(w *csv.Writer) error {
-			for _, l := range unmatched {
-				if err := w.Write([]string{l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, wareki.Format(l.LostOn), l.Reason}); err != nil {
-					return err
-				}
-			}
-			return nil
-		}); err != nil {
-		return nil, err
-	}
-	res.Files++
-	sum, err := s.Summary(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
+	res.Files += res.Employers
 	res.Summary = sum
 	if err := writeFile(filepath.Join(dir, "summary.json"), func(w *bufio.Writer) error {
 		enc := json.NewEncoder(w)
@@ -116,7 +132,6 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 	}); err != nil {
 		return nil, err
 	}
-	res.Files++
 	return res, nil
 }
 

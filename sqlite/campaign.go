@@ -46,17 +46,17 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 				return err
 			}
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, symbol, number, branch_no, insured_type, lost_on, decided_on,
-			mynumber_on_file, myna_linked_on, ecert_expires_on, certificate_issued_on, scheduled_loss_on, dv
-			FROM members WHERE branch_code = ? ORDER BY symbol, number, branch_no`, branch)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
 		ins, err := newBulk(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision"})
 		if err != nil {
 			return err
 		}
+		// Members are read on a second connection while decisions are
+		// written on this one.
+		rtx, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		defer rtx.Rollback()
 		var h shikaku.Household
 		var out []shikaku.ReasonCode
 		flush := func() error {
@@ -77,30 +77,35 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			h.Members = h.Members[:0]
 			return nil
 		}
-		for rows.Next() {
-			var m shikaku.Member
-			var typ string
-			var lost, decided, linked, ecert, issued, sched sql.NullInt64
-			var mynum, dv int
-			if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
-				&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {
+		members := background(ctx, rtx, `SELECT id, symbol, number, branch_no, insured_type, lost_on, decided_on,
+			mynumber_on_file, myna_linked_on, ecert_expires_on, certificate_issued_on, scheduled_loss_on, dv
+			FROM members WHERE branch_code = ? ORDER BY symbol, number, branch_no`, []any{branch},
+			func(rows *sql.Rows, m *shikaku.Member) error {
+				var typ string
+				var lost, decided, linked, ecert, issued, sched sql.NullInt64
+				var mynum, dv int
+				if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
+					&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {
+					return err
+				}
+				m.Key.Branch = branch
+				m.InsuredType = shikaku.InsuredType(typ)
+				m.LostOn, m.DecidedOn = parseDate(lost), parseDate(decided)
+				m.MynaLinkedOn, m.EcertExpiresOn = parseDate(linked), parseDate(ecert)
+				m.CertificateIssuedOn, m.ScheduledLossOn = parseDate(issued), parseDate(sched)
+				m.MynumberOnFile, m.DV = mynum == 1, dv == 1
+				return nil
+			})
+		for m, err := range members {
+			if err != nil {
 				return err
 			}
-			m.Key.Branch = branch
-			m.InsuredType = shikaku.InsuredType(typ)
-			m.LostOn, m.DecidedOn = parseDate(lost), parseDate(decided)
-			m.MynaLinkedOn, m.EcertExpiresOn = parseDate(linked), parseDate(ecert)
-			m.CertificateIssuedOn, m.ScheduledLossOn = parseDate(issued), parseDate(sched)
-			m.MynumberOnFile, m.DV = mynum == 1, dv == 1
 			if len(h.Members) > 0 && h.Members[0].Key.HouseholdKey != m.Key.HouseholdKey {
 				if err := flush(); err != nil {
 					return err
 				}
 			}
 			h.Members = append(h.Members, m)
-		}
-		if err := rows.Err(); err != nil {
-			return err
 		}
 		if err := flush(); err != nil {
 			return err
@@ -160,7 +165,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		if !packed {
-			removed, err := removeTargets(ctx, tx, branch, removes)
+			removed, err := removeTargets(ctx, tx, branch, losses, removes)
 			if err != nil {
 				return err
 			}
@@ -180,39 +185,55 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 	return res, err
 }
 
-// removeTargets streams the targets and turns those removes picks into
-// R_LOST_AFTER_EXTRACTION.
-func removeTargets(ctx context.Context, tx *sql.Tx, branch string, removes func(shikaku.MemberKey) bool) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT m.id, m.symbol, m.number, m.branch_no FROM decisions d JOIN members m ON m.id = d.member_id
-		WHERE d.branch_code = ? AND d.decision = ?`, branch, string(shikaku.Target))
-	if err != nil {
-		return 0, err
-	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		k := shikaku.MemberKey{HouseholdKey: shikaku.HouseholdKey{Branch: branch}}
-		if err := rows.Scan(&id, &k.Symbol, &k.Number, &k.BranchNo); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if removes(k) {
-			ids = append(ids, id)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
-	st, err := tx.PrepareContext(ctx, `UPDATE decisions SET decision = ? WHERE member_id = ?`)
+// removeTargets looks at the targets of the households named in the loss
+// file (a loss can only remove a member of its own household) and turns
+// those removes picks into R_LOST_AFTER_EXTRACTION.
+func removeTargets(ctx context.Context, tx *sql.Tx, branch string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (int, error) {
+	st, err := tx.PrepareContext(ctx, `SELECT m.id, m.branch_no FROM members m JOIN decisions d ON d.member_id = m.id
+		WHERE m.branch_code = ? AND m.symbol = ? AND m.number = ? AND d.decision = ?`)
 	if err != nil {
 		return 0, err
 	}
 	defer st.Close()
-	for _, id := range ids {
-		if _, err := st.ExecContext(ctx, string(shikaku.RLostAfterExtraction), id); err != nil {
+	upd, err := tx.PrepareContext(ctx, `UPDATE decisions SET decision = ? WHERE member_id = ?`)
+	if err != nil {
+		return 0, err
+	}
+	defer upd.Close()
+	seen := map[shikaku.HouseholdKey]bool{}
+	removed := 0
+	for _, l := range losses {
+		hk := l.Key.HouseholdKey
+		if hk.Branch != branch || seen[hk] {
+			continue
+		}
+		seen[hk] = true
+		rows, err := st.QueryContext(ctx, branch, hk.Symbol, hk.Number, string(shikaku.Target))
+		if err != nil {
 			return 0, err
 		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			k := shikaku.MemberKey{HouseholdKey: hk}
+			if err := rows.Scan(&id, &k.BranchNo); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			if removes(k) {
+				ids = append(ids, id)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+		for _, id := range ids {
+			if _, err := upd.ExecContext(ctx, string(shikaku.RLostAfterExtraction), id); err != nil {
+				return 0, err
+			}
+			removed++
+		}
 	}
-	return len(ids), nil
+	return removed, nil
 }

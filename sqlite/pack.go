@@ -31,6 +31,12 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if err != nil {
 			return err
 		}
+		// Targets are read on a second connection while envelopes are
+		// written on this one.
+		if ins.read, err = s.snapshot(ctx); err != nil {
+			return err
+		}
+		defer ins.read.Rollback()
 		res, err = fn(ins)
 		if err != nil {
 			return err
@@ -46,6 +52,7 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 
 type packTx struct {
 	tx     *sql.Tx
+	read   *sql.Tx // a snapshot for the streaming reads
 	branch string
 	envs   *bulk
 	certs  *bulk
@@ -113,82 +120,65 @@ func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 }
 
 func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
-	return func(yield func(int, error) bool) {
-		rows, err := p.tx.QueryContext(ctx, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
-			WHERE d.branch_code = ? AND d.decision = ? GROUP BY m.symbol, m.number`, p.branch, string(shikaku.Target))
-		if err != nil {
-			yield(0, err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var n int
-			if err := rows.Scan(&n); err != nil {
-				yield(0, err)
-				return
-			}
-			if !yield(n, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(0, err)
-		}
-	}
+	return background(ctx, p.read, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
+		WHERE d.branch_code = ? AND d.decision = ? GROUP BY m.symbol, m.number`, []any{p.branch, string(shikaku.Target)},
+		func(rows *sql.Rows, n *int) error { return rows.Scan(n) })
+}
+
+// packRow is one target with its household's insured person.
+type packRow struct {
+	target, insured shikaku.Member
 }
 
 // Households streams the targets in print order with their household's
 // insured person (whose address the mail goes to).
 func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
-	return func(yield func(*shikaku.PackHousehold, error) bool) {
-		rows, err := p.tx.QueryContext(ctx, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv,
-				h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code
-			FROM decisions d
-			JOIN members m ON m.id = d.member_id
-			JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
-			WHERE d.branch_code = ? AND d.decision = ?
-			ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, p.branch, string(shikaku.Target))
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer rows.Close()
-		var cur *shikaku.PackHousehold
-		for rows.Next() {
-			t := &shikaku.Member{}
-			var ins shikaku.Member
+	rows := background(ctx, p.read, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv,
+			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code
+		FROM decisions d
+		JOIN members m ON m.id = d.member_id
+		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
+		WHERE d.branch_code = ? AND d.decision = ?
+		ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, []any{p.branch, string(shikaku.Target)},
+		func(rows *sql.Rows, r *packRow) error {
+			t, ins := &r.target, &r.insured
 			var birth, sched sql.NullInt64
 			var typ string
 			var dv, tdv int
 			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &tdv,
 				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode); err != nil {
-				yield(nil, err)
-				return
+				return err
 			}
 			t.Key.Branch = p.branch
 			t.BirthDate = parseDate(birth)
 			t.DV = tdv == 1
-			if cur != nil && cur.Insured.Key.HouseholdKey != t.Key.HouseholdKey {
+			ins.Key.HouseholdKey = t.Key.HouseholdKey
+			ins.InsuredType = shikaku.InsuredType(typ)
+			ins.ScheduledLossOn = parseDate(sched)
+			ins.DV = dv == 1
+			if t.Key.Insured() {
+				t.InsuredType, t.ScheduledLossOn, t.EmployerCode = ins.InsuredType, ins.ScheduledLossOn, ins.EmployerCode
+			}
+			return nil
+		})
+	return func(yield func(*shikaku.PackHousehold, error) bool) {
+		var cur *shikaku.PackHousehold
+		for r, err := range rows {
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if cur != nil && cur.Insured.Key.HouseholdKey != r.target.Key.HouseholdKey {
 				if !yield(cur, nil) {
 					return
 				}
 				cur = nil
 			}
 			if cur == nil {
-				ins.Key.HouseholdKey = t.Key.HouseholdKey
-				ins.InsuredType = shikaku.InsuredType(typ)
-				ins.ScheduledLossOn = parseDate(sched)
-				ins.DV = dv == 1
-				cur = &shikaku.PackHousehold{Insured: ins}
+				cur = &shikaku.PackHousehold{Insured: r.insured}
 			}
-			if t.Key.Insured() {
-				t.InsuredType, t.ScheduledLossOn, t.EmployerCode = cur.Insured.InsuredType, cur.Insured.ScheduledLossOn, cur.Insured.EmployerCode
-			}
-			cur.Targets = append(cur.Targets, t)
-		}
-		if err := rows.Err(); err != nil {
-			yield(nil, err)
-			return
+			t := r.target
+			cur.Targets = append(cur.Targets, &t)
 		}
 		if cur != nil {
 			yield(cur, nil)

@@ -53,7 +53,7 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 	return query(ctx, s.db, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
 			m.symbol, m.number, m.branch_no, c.certificate_id, c.valid_until
 		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id JOIN members m ON m.id = c.member_id
-		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.seq, c.position`,
+		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.EnvelopeLine) error {
 			var tn int64
 			var send, valid sql.NullInt64

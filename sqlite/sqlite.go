@@ -7,9 +7,9 @@ import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
+	"iter"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,6 +54,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	} {
 		q.Add("_pragma", p)
 	}
+	// Write transactions take the write lock at BEGIN. Then a read
+	// transaction opened right after sees exactly what the writer sees, so
+	// a step can read on one connection while it writes on another.
+	q.Set("_txlock", "immediate")
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("データベース %s を開けません: %w", path, err)
@@ -224,4 +228,71 @@ func recordStep(ctx context.Context, tx *sql.Tx, branch, step, detail string) er
 	return err
 }
 
-var errStop = errors.New("stop")
+// snapshot opens a read transaction on another connection. Opened while
+// a write transaction holds the write lock, it sees the same committed
+// state as the writer.
+func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
+	return s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+}
+
+// background runs a query in a goroutine and hands its rows over in
+// batches: reading on one core while the caller decides and writes on the
+// other.
+func background[T any](ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		type batch struct {
+			rows []T
+			err  error
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		ch := make(chan batch, 4)
+		go func() {
+			defer close(ch)
+			rows, err := q.QueryContext(ctx, query, args...)
+			if err != nil {
+				ch <- batch{err: err}
+				return
+			}
+			defer rows.Close()
+			b := batch{rows: make([]T, 0, 1024)}
+			for rows.Next() {
+				var v T
+				if err := scan(rows, &v); err != nil {
+					b.err = err
+					break
+				}
+				b.rows = append(b.rows, v)
+				if len(b.rows) == cap(b.rows) {
+					select {
+					case ch <- b:
+					case <-ctx.Done():
+						return
+					}
+					b = batch{rows: make([]T, 0, 1024)}
+				}
+			}
+			if b.err == nil {
+				b.err = rows.Err()
+			}
+			select {
+			case ch <- b:
+			case <-ctx.Done():
+			}
+		}()
+		var zero T
+		for b := range ch {
+			for _, v := range b.rows {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			if b.err != nil {
+				yield(zero, b.err)
+				return
+			}
+		}
+	}
+}

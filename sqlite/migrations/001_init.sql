@@ -93,15 +93,18 @@ CREATE TABLE counters (
     PRIMARY KEY (branch_code, name)
 );
 
+-- Envelopes and certificates are clustered by their IDs (WITHOUT ROWID):
+-- IDs grow with the print order, so packing appends to one B-tree per
+-- table instead of a table and an ID index.
 CREATE TABLE envelopes (
-    envelope_id   TEXT PRIMARY KEY,
+    envelope_id   TEXT PRIMARY KEY, -- E + branch + 8-digit sequence: sorts in print order
     branch_code   TEXT NOT NULL,
-    kind          TEXT NOT NULL, -- bulk
+    kind          TEXT NOT NULL,    -- bulk
     seq           INTEGER NOT NULL,
     symbol        TEXT NOT NULL,
     number        TEXT NOT NULL,
-    addressee_no  TEXT NOT NULL, -- branch number of the addressee
-    employer_code TEXT NOT NULL, -- the household's employer; '' for voluntary households
+    addressee_no  TEXT NOT NULL,    -- branch number of the addressee
+    employer_code TEXT NOT NULL,    -- the household's employer; '' for voluntary households
     k             INTEGER NOT NULL,
     n             INTEGER NOT NULL,
     tracking_no   INTEGER NOT NULL UNIQUE, -- a physical label: never twice
@@ -111,17 +114,16 @@ CREATE TABLE envelopes (
     address       TEXT NOT NULL,
     address_line2 TEXT NOT NULL,
     certificates  INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX envelopes_order ON envelopes (branch_code, seq);
+) WITHOUT ROWID;
 CREATE INDEX envelopes_household ON envelopes (branch_code, symbol, number);
 
 CREATE TABLE certificates (
-    certificate_id TEXT PRIMARY KEY,
+    certificate_id TEXT PRIMARY KEY, -- C + branch + 8-digit sequence
     envelope_id    TEXT NOT NULL REFERENCES envelopes (envelope_id),
     position       INTEGER NOT NULL,
     member_id      INTEGER NOT NULL REFERENCES members (id),
     issued_on      INTEGER NOT NULL,
     valid_until    INTEGER NOT NULL
-);
+) WITHOUT ROWID;
 CREATE INDEX certificates_envelope ON certificates (envelope_id, position);
 CREATE INDEX certificates_member ON certificates (member_id);
