@@ -124,7 +124,7 @@ func TestLossIndex(t *testing.T) {
 	k := func(num, bn string) MemberKey { return MemberKey{HouseholdKey{"46", "100", num}, bn} }
 	idx := NewLossIndex(asOf, []Loss{
 		{Key: k("1", "01"), LostOn: asOf},                  // a dependent, on the date
-		{Key: k("2", "00"), LostOn: d(2025, 6, 1)},          // a whole household
+		{Key: k("2", "00"), LostOn: d(2025, 6, 1)},         // a whole household
 		{Key: k("3", "00"), LostOn: asOf.AddDate(0, 0, 1)}, // after the loss data date: not yet
 	})
 	tests := []struct {

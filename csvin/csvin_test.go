@@ -247,9 +247,9 @@ func TestLosses(t *testing.T) {
 func TestKatakana(t *testing.T) {
 	for in, want := range map[string]string{
 		"ﾀｶｼﾞｮｳ ﾄﾓｺ": "タカジョウ　トモコ",
-		"ﾊﾟﾝ":       "パン",
-		"ｳﾞｨｰ":      "ヴィー",
-		"ヤマダ":       "ヤマダ",
+		"ﾊﾟﾝ":        "パン",
+		"ｳﾞｨｰ":       "ヴィー",
+		"ヤマダ":        "ヤマダ",
 	} {
 		if got := Katakana(in); got != want {
 			t.Errorf("Katakana(%q) = %q, want %q", in, got, want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"shikaku"
 	"shikaku/csvin"
 )
 
@@ -16,24 +17,11 @@ func init() {
 	register(command{"export", "判定結果・封筒・対象者一覧表・集計をフォルダに出力します", runExport})
 }
 
-func runInit(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "init", "init [--db URL]")
-	if _, err := f.parse(args); err != nil {
-		return err
-	}
-	s, err := openStore(ctx, dbURL(*f.db))
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	fmt.Fprintf(e.stdout, "データベース %s を準備しました\n", redact(dbURL(*f.db)))
-	return nil
-}
-
-func readOptions(f *flags) (*string, *bool) {
+// csvFlags adds the options of commands that read a CSV file.
+func (f *flags) csvFlags() func() (csvin.Options, error) {
 	enc := f.String("encoding", "auto", "文字コード: auto、utf-8、sjis")
 	allow := f.Bool("allow-unknown-columns", false, "知らない列を無視する")
-	return enc, allow
+	return func() (csvin.Options, error) { return csvOptions(*enc, *allow) }
 }
 
 func csvOptions(enc string, allow bool) (csvin.Options, error) {
@@ -44,32 +32,63 @@ func csvOptions(enc string, allow bool) (csvin.Options, error) {
 	return csvin.Options{Encoding: e, AllowUnknownColumns: allow}, nil
 }
 
-func runImport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "import", "import members|employers FILE [--encoding auto|utf-8|sjis]")
-	enc, allow := readOptions(f)
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 2 {
-		return usagef("使い方: shikaku import members FILE または shikaku import employers FILE")
-	}
-	opt, err := csvOptions(*enc, *allow)
-	if err != nil {
-		return err
-	}
-	s, err := openStore(ctx, dbURL(*f.db))
+// store opens the database of --db.
+func (f *flags) store(ctx context.Context) (shikaku.Store, error) {
+	return openStore(ctx, dbURL(*f.db))
+}
+
+// withCampaign opens the database and runs fn on the campaign that
+// --branch (or the only campaign) names.
+func (f *flags) withCampaign(ctx context.Context, fn func(s shikaku.Store, branch string) error) error {
+	s, err := f.store(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	switch pos[0] {
-	case "members":
+	branch, err := campaignBranch(ctx, s, *f.branch)
+	if err != nil {
+		return err
+	}
+	return fn(s, branch)
+}
+
+func runInit(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "init", "init [--db URL]")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	s, err := f.store(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	fmt.Fprintf(e.stdout, "データベース %s を準備しました\n", redact(dbURL(*f.db)))
+	return nil
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "import", "import members|employers FILE [--encoding auto|utf-8|sjis]")
+	options := f.csvFlags()
+	pos, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 || pos[0] != "members" && pos[0] != "employers" {
+		return usagef("使い方: shikaku import members FILE または shikaku import employers FILE")
+	}
+	opt, err := options()
+	if err != nil {
+		return err
+	}
+	s, err := f.store(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if pos[0] == "members" {
 		_, err = stepImportMembers(ctx, e, s, pos[1], opt)
-	case "employers":
+	} else {
 		_, err = stepImportEmployers(ctx, e, s, pos[1], opt)
-	default:
-		return usagef("取り込めるのは members（加入者）と employers（事業所）です: %q", pos[0])
 	}
 	return err
 }
@@ -83,7 +102,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 	if *campaign == "" {
 		return usagef("--campaign でキャンペーン設定ファイルを指定してください")
 	}
-	s, err := openStore(ctx, dbURL(*f.db))
+	s, err := f.store(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,7 +113,7 @@ func runExtract(ctx context.Context, e *env, args []string) error {
 
 func runCrossMatch(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "crossmatch", "crossmatch FILE [--encoding auto|utf-8|sjis]")
-	enc, allow := readOptions(f)
+	options := f.csvFlags()
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -102,21 +121,14 @@ func runCrossMatch(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("使い方: shikaku crossmatch 資格喪失者データ.csv")
 	}
-	opt, err := csvOptions(*enc, *allow)
+	opt, err := options()
 	if err != nil {
 		return err
 	}
-	s, err := openStore(ctx, dbURL(*f.db))
-	if err != nil {
+	return f.withCampaign(ctx, func(s shikaku.Store, branch string) error {
+		_, err := stepCrossMatch(ctx, e, s, branch, pos[0], opt)
 		return err
-	}
-	defer s.Close()
-	branch, err := campaignBranch(ctx, s, *f.branch)
-	if err != nil {
-		return err
-	}
-	_, err = stepCrossMatch(ctx, e, s, branch, pos[0], opt)
-	return err
+	})
 }
 
 func runPack(ctx context.Context, e *env, args []string) error {
@@ -124,17 +136,10 @@ func runPack(ctx context.Context, e *env, args []string) error {
 	if _, err := f.parse(args); err != nil {
 		return err
 	}
-	s, err := openStore(ctx, dbURL(*f.db))
-	if err != nil {
+	return f.withCampaign(ctx, func(s shikaku.Store, branch string) error {
+		_, err := stepPack(ctx, e, s, branch)
 		return err
-	}
-	defer s.Close()
-	branch, err := campaignBranch(ctx, s, *f.branch)
-	if err != nil {
-		return err
-	}
-	_, err = stepPack(ctx, e, s, branch)
-	return err
+	})
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
@@ -146,15 +151,8 @@ func runExport(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 1 {
 		return usagef("使い方: shikaku export 出力先フォルダ")
 	}
-	s, err := openStore(ctx, dbURL(*f.db))
-	if err != nil {
+	return f.withCampaign(ctx, func(s shikaku.Store, branch string) error {
+		_, err := stepExport(ctx, e, s, branch, pos[0])
 		return err
-	}
-	defer s.Close()
-	branch, err := campaignBranch(ctx, s, *f.branch)
-	if err != nil {
-		return err
-	}
-	_, err = stepExport(ctx, e, s, branch, pos[0])
-	return err
+	})
 }
