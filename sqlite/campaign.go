@@ -57,26 +57,6 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			return err
 		}
 		defer rtx.Rollback()
-		var h shikaku.Household
-		var out []shikaku.ReasonCode
-		flush := func() error {
-			if len(h.Members) == 0 {
-				return nil
-			}
-			if !h.Members[0].Key.Insured() {
-				return fmt.Errorf("世帯 %s に被保険者（枝番 00）がいません", h.Key())
-			}
-			out = append(out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
-			decide(&h, out)
-			for i, code := range out {
-				counts[code]++
-				if err := ins.add(h.Members[i].ID, branch, string(code)); err != nil {
-					return err
-				}
-			}
-			h.Members = h.Members[:0]
-			return nil
-		}
 		members := background(ctx, rtx, `SELECT id, symbol, number, branch_no, insured_type, lost_on, decided_on,
 			mynumber_on_file, myna_linked_on, ecert_expires_on, certificate_issued_on, scheduled_loss_on, dv
 			FROM members WHERE branch_code = ? ORDER BY symbol, number, branch_no`, []any{branch},
@@ -96,19 +76,19 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 				m.MynumberOnFile, m.DV = mynum == 1, dv == 1
 				return nil
 			})
-		for m, err := range members {
+		var out []shikaku.ReasonCode
+		for h, err := range shikaku.GroupHouseholds(members) {
 			if err != nil {
 				return err
 			}
-			if len(h.Members) > 0 && h.Members[0].Key.HouseholdKey != m.Key.HouseholdKey {
-				if err := flush(); err != nil {
+			out = append(out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
+			decide(h, out)
+			for i, code := range out {
+				counts[code]++
+				if err := ins.add(h.Members[i].ID, branch, string(code)); err != nil {
 					return err
 				}
 			}
-			h.Members = append(h.Members, m)
-		}
-		if err := flush(); err != nil {
-			return err
 		}
 		if err := ins.flush(); err != nil {
 			return err

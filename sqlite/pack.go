@@ -125,11 +125,6 @@ func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
 		func(rows *sql.Rows, n *int) error { return rows.Scan(n) })
 }
 
-// packRow is one target with its household's insured person.
-type packRow struct {
-	target, insured shikaku.Member
-}
-
 // Households streams the targets in print order with their household's
 // insured person (whose address the mail goes to).
 func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
@@ -140,8 +135,8 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
 		WHERE d.branch_code = ? AND d.decision = ?
 		ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, []any{p.branch, string(shikaku.Target)},
-		func(rows *sql.Rows, r *packRow) error {
-			t, ins := &r.target, &r.insured
+		func(rows *sql.Rows, r *shikaku.TargetRow) error {
+			t, ins := &r.Target, &r.Insured
 			var birth, sched sql.NullInt64
 			var typ string
 			var dv, tdv int
@@ -161,29 +156,7 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 			}
 			return nil
 		})
-	return func(yield func(*shikaku.PackHousehold, error) bool) {
-		var cur *shikaku.PackHousehold
-		for r, err := range rows {
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if cur != nil && cur.Insured.Key.HouseholdKey != r.target.Key.HouseholdKey {
-				if !yield(cur, nil) {
-					return
-				}
-				cur = nil
-			}
-			if cur == nil {
-				cur = &shikaku.PackHousehold{Insured: r.insured}
-			}
-			t := r.target
-			cur.Targets = append(cur.Targets, &t)
-		}
-		if cur != nil {
-			yield(cur, nil)
-		}
-	}
+	return shikaku.GroupTargets(rows)
 }
 
 func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) error {
