@@ -30,6 +30,7 @@ func Run(t *testing.T, open Open) {
 		{"PackIsAtomic", testPackAtomic},
 		{"PackOnceAndNumbersUnique", testPackOnce},
 		{"BranchesAreSeparate", testBranches},
+		{"BranchesConcurrently", testBranchesConcurrently},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,4 +398,62 @@ func testBranches(t *testing.T, s shikaku.Store) {
 	if n40 != len(Members("40", 10)) || n46 != len(Members("46", 20)) {
 		t.Errorf("members %d %d", n40, n46)
 	}
+}
+
+// testBranchesConcurrently runs the whole campaign of two branches at the
+// same time through one store.
+func testBranchesConcurrently(t *testing.T, s shikaku.Store) {
+	if _, err := s.ImportEmployers(ctx, employers()); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for _, b := range []struct {
+		branch string
+		first  uint64
+	}{{"46", 5646600000}, {"40", 4046600000}} {
+		go func() { errs <- campaign(s, b.branch, b.first, 200) }()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	tracking := map[shikaku.TrackingNumber]string{}
+	for _, br := range []string{"46", "40"} {
+		sum, err := s.Summary(ctx, br)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Members != len(Members(br, 200)) || sum.Envelopes == 0 {
+			t.Errorf("branch %s: %+v", br, sum)
+		}
+		for l, err := range s.EnvelopeLines(ctx, br) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Member.Branch != br {
+				t.Errorf("branch %s lists a member of %s", br, l.Member.Branch)
+			}
+			if other, ok := tracking[l.TrackingNumber]; ok && other != l.EnvelopeID {
+				t.Errorf("tracking number %s on %s and %s", l.TrackingNumber, other, l.EnvelopeID)
+			}
+			tracking[l.TrackingNumber] = l.EnvelopeID
+		}
+	}
+}
+
+// campaign runs import, extract and pack of one branch.
+func campaign(s shikaku.Store, branch string, first uint64, households int) error {
+	if _, err := s.ImportMembers(ctx, seq(Members(branch, households), -1)); err != nil {
+		return fmt.Errorf("branch %s import: %w", branch, err)
+	}
+	c := Campaign(branch, first)
+	rules := c.Rules()
+	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
+		return fmt.Errorf("branch %s extract: %w", branch, err)
+	}
+	if _, err := pack(s, c); err != nil {
+		return fmt.Errorf("branch %s pack: %w", branch, err)
+	}
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"shikaku"
+	"shikaku/postgres"
 	"shikaku/sqlite"
 )
 
@@ -25,7 +26,7 @@ func dbURL(flagValue string) string {
 func openStore(ctx context.Context, url string) (shikaku.Store, error) {
 	switch {
 	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
-		return nil, fmt.Errorf("PostgreSQL（%s）にはまだ対応していません。sqlite:PATH を指定してください", redact(url))
+		return postgres.Open(ctx, url, redact(url))
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
 		if path == "" {

@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"shikaku"
+)
+
+var memberColumns = []string{
+	"branch_code", "symbol", "number", "branch_no", "relationship", "insured_type",
+	"name", "name_kana", "birth_date", "sex", "acquired_on", "decided_on", "lost_on",
+	"scheduled_loss_on", "employer_code", "postal_code", "address", "address_line2",
+	"mynumber_on_file", "myna_linked_on", "ecert_expires_on", "dv",
+	"certificate_issued_on", "copay_rate", "language",
+}
+
+// ImportMembers copies the file into a staging table, then, only if the
+// whole file was good, replaces the members of its branches with it,
+// sorted by key. One transaction: any error changes nothing.
+func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+	counts := map[string]int{}
+	err := s.tx(ctx, "", func(tx pgx.Tx) error {
+		cols := strings.Join(memberColumns, ", ")
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE members_import ON COMMIT DROP AS SELECT `+cols+` FROM members WITH NO DATA`); err != nil {
+			return err
+		}
+		values := func(yield func([]any, error) bool) {
+			for m, err := range rows {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				counts[m.Key.Branch]++
+				var copay any
+				if m.CopayRate != 0 {
+					copay = int16(m.CopayRate)
+				}
+				if !yield([]any{m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
+					string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
+					dateArg(m.BirthDate), int16(m.Sex), dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
+					dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
+					m.Address, m.AddressLine2, m.MynumberOnFile, dateArg(m.MynaLinkedOn),
+					dateArg(m.EcertExpiresOn), m.DV, dateArg(m.CertificateIssuedOn), copay, m.Language}, nil) {
+					return
+				}
+			}
+		}
+		if _, err := copyFrom(ctx, tx, "members_import", memberColumns, values); err != nil {
+			return err
+		}
+		branches := make([]string, 0, len(counts))
+		for b := range counts {
+			branches = append(branches, b)
+		}
+		sort.Strings(branches)
+		for _, b := range branches {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('shikaku:' || $1))`, b); err != nil {
+				return err
+			}
+			if done, err := stepDone(ctx, tx, b, shikaku.StepExtract); err != nil {
+				return err
+			} else if done {
+				return fmt.Errorf("支部 %s: %w。加入者データは抽出時点のスナップショットのため、抽出後は取り込み直せません（やり直す場合は新しいデータベースで始めてください）", b, shikaku.ErrCampaignExtracted)
+			}
+			if _, err := tx.Exec(ctx, `DELETE FROM members WHERE branch_code = $1`, b); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO members (`+cols+`) SELECT `+cols+` FROM members_import
+			ORDER BY branch_code, symbol, number, branch_no`); err != nil {
+			return fmt.Errorf("加入者を保存できません: %w", err)
+		}
+		for b, n := range counts {
+			detail, _ := json.Marshal(map[string]int{"members": n})
+			if err := recordStep(ctx, tx, b, shikaku.StepImport, detail); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// ImportEmployers adds or updates employers in one transaction.
+func (s *Store) ImportEmployers(ctx context.Context, rows iter.Seq2[*shikaku.Employer, error]) (int, error) {
+	n := 0
+	err := s.tx(ctx, "", func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE employers_import ON COMMIT DROP AS SELECT * FROM employers WITH NO DATA`); err != nil {
+			return err
+		}
+		values := func(yield func([]any, error) bool) {
+			for e, err := range rows {
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				n++
+				if !yield([]any{e.Code, e.Name, e.PostalCode, e.Address, e.AddressLine2, e.Contact, dateArg(e.ClosedOn)}, nil) {
+					return
+				}
+			}
+		}
+		if _, err := copyFrom(ctx, tx, "employers_import", []string{"employer_code", "name", "postal_code", "address", "address_line2", "contact", "closed_on"}, values); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO employers SELECT * FROM employers_import
+			ON CONFLICT (employer_code) DO UPDATE SET name = excluded.name, postal_code = excluded.postal_code,
+			address = excluded.address, address_line2 = excluded.address_line2, contact = excluded.contact, closed_on = excluded.closed_on`)
+		return err
+	})
+	return n, err
+}
+
+// EmployerCodes lists the known employer codes.
+func (s *Store) EmployerCodes(ctx context.Context) (map[string]bool, error) {
+	codes := map[string]bool{}
+	for c, err := range query(ctx, s.pool, `SELECT employer_code FROM employers`, nil, func(r pgx.Rows, c *string) error { return r.Scan(c) }) {
+		if err != nil {
+			return nil, err
+		}
+		codes[c] = true
+	}
+	return codes, nil
+}
+
+// MemberCount is the number of members of a branch.
+func (s *Store) MemberCount(ctx context.Context, branch string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = $1`, branch).Scan(&n)
+	return n, err
+}
+
+// Branches lists the branches with a campaign.
+func (s *Store) Branches(ctx context.Context) ([]string, error) {
+	var out []string
+	for b, err := range query(ctx, s.pool, `SELECT branch_code FROM campaigns ORDER BY branch_code`, nil, func(r pgx.Rows, b *string) error { return r.Scan(b) }) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// Campaign loads the campaign of a branch.
+func (s *Store) Campaign(ctx context.Context, branch string) (*shikaku.Campaign, error) {
+	var js []byte
+	err := s.pool.QueryRow(ctx, `SELECT campaign FROM campaigns WHERE branch_code = $1`, branch).Scan(&js)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, fmt.Errorf("支部 %s のキャンペーン: %w（先に extract --campaign で設定を登録してください）", branch, shikaku.ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c shikaku.Campaign
+	if err := json.Unmarshal(js, &c); err != nil {
+		return nil, fmt.Errorf("支部 %s のキャンペーン設定を読めません: %w", branch, err)
+	}
+	return &c, nil
+}
+
+// Steps lists the steps done for a branch.
+func (s *Store) Steps(ctx context.Context, branch string) ([]shikaku.Step, error) {
+	var out []shikaku.Step
+	for st, err := range query(ctx, s.pool, `SELECT step, done_at, detail::text FROM steps WHERE branch_code = $1 ORDER BY done_at, step`,
+		[]any{branch}, func(r pgx.Rows, st *shikaku.Step) error { return r.Scan(&st.Name, &st.DoneAt, &st.Detail) }) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}

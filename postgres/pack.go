@@ -1,0 +1,151 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"iter"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"shikaku"
+)
+
+// Pack runs fn in one transaction: envelopes, certificates and the
+// counters of tracking numbers and IDs are committed together or not at
+// all. A killed process leaves no number handed out; the server rolls the
+// transaction back when the connection drops.
+func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx) (shikaku.PackResult, error)) (shikaku.PackResult, error) {
+	var res shikaku.PackResult
+	err := s.tx(ctx, branch, func(tx pgx.Tx) error {
+		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
+			return err
+		} else if !done {
+			return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, shikaku.ErrNotExtracted)
+		}
+		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
+			return err
+		} else if done {
+			return fmt.Errorf("支部 %s: %w。お問い合わせ番号は二度使えないため、封入はやり直しません", branch, shikaku.ErrAlreadyPacked)
+		}
+		read, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		defer read.Rollback(context.WithoutCancel(ctx))
+		res, err = fn(&packTx{tx: tx, read: read, branch: branch})
+		if err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]int{"households": res.Households, "envelopes": res.Envelopes, "certificates": res.Certificates})
+		return recordStep(ctx, tx, branch, shikaku.StepPack, detail)
+	})
+	return res, err
+}
+
+type packTx struct {
+	tx, read pgx.Tx
+	branch   string
+}
+
+const (
+	counterTracking    = "tracking_used"
+	counterEnvelope    = "next_envelope"
+	counterCertificate = "next_certificate"
+)
+
+func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
+	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
+	type kv struct {
+		name  string
+		value int64
+	}
+	for v, err := range query(ctx, p.tx, `SELECT name, value FROM counters WHERE branch_code = $1`, []any{p.branch},
+		func(r pgx.Rows, v *kv) error { return r.Scan(&v.name, &v.value) }) {
+		if err != nil {
+			return c, err
+		}
+		switch v.name {
+		case counterTracking:
+			c.TrackingUsed = uint64(v.value)
+		case counterEnvelope:
+			c.NextEnvelope = v.value
+		case counterCertificate:
+			c.NextCert = v.value
+		}
+	}
+	return c, nil
+}
+
+func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
+	for name, v := range map[string]int64{counterTracking: int64(c.TrackingUsed), counterEnvelope: c.NextEnvelope, counterCertificate: c.NextCert} {
+		if _, err := p.tx.Exec(ctx, `INSERT INTO counters (branch_code, name, value) VALUES ($1, $2, $3)
+			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`, p.branch, name, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
+	return background(ctx, p.read, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
+		WHERE d.branch_code = $1 AND d.decision = $2 GROUP BY m.symbol, m.number`, []any{p.branch, string(shikaku.Target)},
+		func(r pgx.Rows, n *int) error { return r.Scan(n) })
+}
+
+func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
+	rows := background(ctx, p.read, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv,
+			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code
+		FROM decisions d
+		JOIN members m ON m.id = d.member_id
+		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
+		WHERE d.branch_code = $1 AND d.decision = $2
+		ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, []any{p.branch, string(shikaku.Target)},
+		func(r pgx.Rows, row *shikaku.TargetRow) error {
+			t, ins := &row.Target, &row.Insured
+			var birth, sched pgtype.Date
+			var typ string
+			if err := r.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &t.DV,
+				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &ins.DV, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode); err != nil {
+				return err
+			}
+			t.Key.Branch = p.branch
+			t.BirthDate = date(birth)
+			ins.Key.HouseholdKey = t.Key.HouseholdKey
+			ins.InsuredType = shikaku.InsuredType(typ)
+			ins.ScheduledLossOn = date(sched)
+			if t.Key.Insured() {
+				t.InsuredType, t.ScheduledLossOn, t.EmployerCode = ins.InsuredType, ins.ScheduledLossOn, ins.EmployerCode
+			}
+			return nil
+		})
+	return shikaku.GroupTargets(rows)
+}
+
+func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) error {
+	if len(envs) == 0 {
+		return nil
+	}
+	envRows := make([][]any, 0, len(envs))
+	var certRows [][]any
+	for i := range envs {
+		e := &envs[i]
+		envRows = append(envRows, []any{e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo,
+			e.EmployerCode, int32(e.K), int32(e.N), int64(e.TrackingNumber), int32(e.Wave), e.SendOn, e.To.PostalCode, e.To.Address, e.To.Line2,
+			int32(len(e.Certificates))})
+		for pos, c := range e.Certificates {
+			certRows = append(certRows, []any{c.ID, e.ID, int32(pos + 1), c.MemberID, c.IssuedOn, c.ValidUntil})
+		}
+	}
+	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"envelopes"}, []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
+		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates"},
+		pgx.CopyFromRows(envRows)); err != nil {
+		return fmt.Errorf("封筒を保存できません: %w", err)
+	}
+	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"certificates"}, []string{"certificate_id", "envelope_id", "position", "member_id", "issued_on", "valid_until"},
+		pgx.CopyFromRows(certRows)); err != nil {
+		return fmt.Errorf("資格確認書を保存できません: %w", err)
+	}
+	return nil
+}

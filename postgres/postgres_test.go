@@ -1,0 +1,105 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	neturl "net/url"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"shikaku"
+	"shikaku/postgres"
+	"shikaku/storetest"
+)
+
+// testURL is the server the tests use: SHIKAKU_TEST_POSTGRES, set by
+// .ci/run. Without it the tests skip locally; in CI they must run.
+func testURL(t *testing.T) string {
+	url := os.Getenv("SHIKAKU_TEST_POSTGRES")
+	if url == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("SHIKAKU_TEST_POSTGRES is not set in CI: .ci/run must start PostgreSQL")
+		}
+		t.Skip("PostgreSQL tests skipped: set SHIKAKU_TEST_POSTGRES=postgres://… (bash .ci/run does)")
+	}
+	return url
+}
+
+var dbSeq atomic.Int64
+
+// freshDB creates an empty database for one test and returns its URL.
+func freshDB(t *testing.T) string {
+	url := testURL(t)
+	ctx := context.Background()
+	admin, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	name := fmt.Sprintf("shikaku_t_%d_%d", os.Getpid(), dbSeq.Add(1))
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(context.Background(), url)
+		if err == nil {
+			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	})
+	u, err := neturl.Parse(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func open(t *testing.T) shikaku.Store {
+	url := freshDB(t)
+	s, err := postgres.Open(context.Background(), url, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestStore(t *testing.T) { storetest.Run(t, open) }
+
+func TestErrors(t *testing.T) {
+	url := testURL(t)
+	ctx := context.Background()
+	cfg, _ := pgx.ParseConfig(url)
+	tests := []struct {
+		url, want string
+	}{
+		{fmt.Sprintf("postgres://%s@%s:%d/shikaku_no_such_db?sslmode=disable", cfg.User, cfg.Host, cfg.Port), "データベースがありません"},
+		{fmt.Sprintf("postgres://%s@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", cfg.User), "接続できません"},
+	}
+	for _, tt := range tests {
+		_, err := postgres.Open(ctx, tt.url, tt.url)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: got %v, want %q", tt.url, err, tt.want)
+		}
+	}
+	// A schema newer than the binary.
+	u := freshDB(t)
+	s, err := postgres.Open(ctx, u, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	c, _ := pgx.Connect(ctx, u)
+	c.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (999, now())`)
+	c.Close(ctx)
+	if _, err := postgres.Open(ctx, u, u); err == nil || !strings.Contains(err.Error(), "新しい") {
+		t.Errorf("newer schema: %v", err)
+	}
+}

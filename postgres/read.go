@@ -1,0 +1,144 @@
+package postgres
+
+import (
+	"context"
+	"iter"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"shikaku"
+)
+
+// Decisions yields one row per member of the branch, sorted by key.
+func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.DecisionRow, error] {
+	return query(ctx, s.pool, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
+		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = $1 ORDER BY m.symbol, m.number, m.branch_no`,
+		[]any{branch}, func(r pgx.Rows, d *shikaku.DecisionRow) error {
+			var code string
+			d.Key.Branch = branch
+			err := r.Scan(&d.Key.Symbol, &d.Key.Number, &d.Key.BranchNo, &code)
+			d.Decision = shikaku.ReasonCode(code)
+			return err
+		})
+}
+
+// EnvelopeLines yields one row per certificate of the bulk mailing, in
+// print order.
+func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shikaku.EnvelopeLine, error] {
+	return query(ctx, s.pool, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
+			m.symbol, m.number, m.branch_no, c.certificate_id, c.valid_until
+		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id JOIN members m ON m.id = c.member_id
+		WHERE e.branch_code = $1 AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`,
+		[]any{branch}, func(r pgx.Rows, l *shikaku.EnvelopeLine) error {
+			var tn int64
+			var k, n int32
+			var send, valid pgtype.Date
+			l.Member.Branch = branch
+			err := r.Scan(&l.EnvelopeID, &tn, &send, &k, &n, &l.PostalCode,
+				&l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.CertificateID, &valid)
+			l.TrackingNumber = shikaku.TrackingNumber(tn)
+			l.K, l.N = int(k), int(n)
+			l.SendOn, l.ValidUntil = date(send), date(valid)
+			return err
+		})
+}
+
+// EmployerLines yields the rows of every employer's 対象者一覧表.
+func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shikaku.EmployerLine, error] {
+	return query(ctx, s.pool, `SELECT e.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on
+		FROM envelopes e
+		JOIN certificates c ON c.envelope_id = e.envelope_id
+		JOIN members m ON m.id = c.member_id
+		WHERE e.branch_code = $1 AND e.kind = 'bulk' AND e.employer_code <> '' AND NOT m.dv
+		ORDER BY e.employer_code, m.symbol, m.number, m.branch_no`,
+		[]any{branch}, func(r pgx.Rows, l *shikaku.EmployerLine) error {
+			var rel string
+			var send pgtype.Date
+			l.Member.Branch = branch
+			err := r.Scan(&l.EmployerCode, &l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.Name, &l.NameKana, &rel, &send)
+			l.Relationship = shikaku.Relationship(rel)
+			l.SendOn = date(send)
+			return err
+		})
+}
+
+// UnmatchedLosses lists the loss rows whose key is not a member of the branch.
+func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.Loss, error) {
+	var out []shikaku.Loss
+	for l, err := range query(ctx, s.pool, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
+		WHERE branch_code = $1 AND NOT known ORDER BY key_branch, symbol, number, branch_no, id`,
+		[]any{branch}, func(r pgx.Rows, l *shikaku.Loss) error {
+			var lost pgtype.Date
+			err := r.Scan(&l.Key.Branch, &l.Key.Symbol, &l.Key.Number, &l.Key.BranchNo, &lost, &l.Reason)
+			l.LostOn = date(lost)
+			return err
+		}) {
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Summary counts the campaign.
+func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
+	c, err := s.Campaign(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	sum := &shikaku.Summary{Decisions: map[shikaku.ReasonCode]int{}, EnvelopesBySize: map[int]int{}}
+	for _, code := range shikaku.ReasonCodes {
+		sum.Decisions[code] = 0
+	}
+	for i := 1; i <= max(c.Mail.PerEnvelope, 1); i++ {
+		sum.EnvelopesBySize[i] = 0
+	}
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = $1`, branch).Scan(&sum.Members); err != nil {
+		return nil, err
+	}
+	type count struct {
+		key string
+		n   int
+	}
+	for r, err := range query(ctx, s.pool, `SELECT decision, COUNT(*) FROM decisions WHERE branch_code = $1 GROUP BY decision`,
+		[]any{branch}, func(r pgx.Rows, c *count) error { return r.Scan(&c.key, &c.n) }) {
+		if err != nil {
+			return nil, err
+		}
+		sum.Decisions[shikaku.ReasonCode(r.key)] = r.n
+	}
+	type size struct{ size, n int32 }
+	for r, err := range query(ctx, s.pool, `SELECT certificates, COUNT(*)::int FROM envelopes WHERE branch_code = $1 AND kind = 'bulk' GROUP BY certificates`,
+		[]any{branch}, func(r pgx.Rows, c *size) error { return r.Scan(&c.size, &c.n) }) {
+		if err != nil {
+			return nil, err
+		}
+		sum.EnvelopesBySize[int(r.size)] = int(r.n)
+		sum.Envelopes += int(r.n)
+		sum.Certificates += int(r.size * r.n)
+	}
+	for i, w := range c.Waves {
+		ws := shikaku.WaveSummary{Wave: i + 1, SendOn: w.SendOn}
+		if err := s.pool.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(certificates), 0) FROM envelopes WHERE branch_code = $1 AND kind = 'bulk' AND wave = $2`,
+			branch, i+1).Scan(&ws.Envelopes, &ws.Certificates); err != nil {
+			return nil, err
+		}
+		sum.Waves = append(sum.Waves, ws)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT COUNT(DISTINCT employer_code) FROM envelopes
+		WHERE branch_code = $1 AND kind = 'bulk' AND employer_code <> ''`, branch).Scan(&sum.Employers)
+	return sum, err
+}
+
+// DVLeaks counts DV-registered members in a certificate or as an addressee.
+func (s *Store) DVLeaks(ctx context.Context, branch string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members m
+		WHERE m.branch_code = $1 AND m.dv AND (
+			EXISTS (SELECT 1 FROM certificates c WHERE c.member_id = m.id) OR
+			EXISTS (SELECT 1 FROM envelopes e WHERE e.branch_code = m.branch_code AND e.symbol = m.symbol
+				AND e.number = m.number AND e.addressee_no = m.branch_no))`, branch).Scan(&n)
+	return n, err
+}
