@@ -3,10 +3,8 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	neturl "net/url"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -29,37 +27,14 @@ func testURL(t *testing.T) string {
 	return url
 }
 
-var dbSeq atomic.Int64
-
 // freshDB creates an empty database for one test and returns its URL.
 func freshDB(t *testing.T) string {
-	url := testURL(t)
-	ctx := context.Background()
-	admin, err := pgx.Connect(ctx, url)
+	u, drop, err := postgres.TestDatabase(context.Background(), testURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close(ctx)
-	name := fmt.Sprintf("shikaku_t_%d_%d", os.Getpid(), dbSeq.Add(1))
-	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(context.Background(), url)
-		if err == nil {
-			c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(context.Background())
-		}
-	})
-	u, err := neturl.Parse(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	t.Cleanup(drop)
+	return u
 }
 
 func open(t *testing.T) shikaku.Store {

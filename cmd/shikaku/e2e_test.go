@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"shikaku"
-	"shikaku/sqlite"
+	"shikaku/postgres"
 	"shikaku/synth"
 )
 
@@ -312,9 +312,46 @@ func TestDemoInvariants(t *testing.T) {
 	}
 }
 
+// backend is a database the end-to-end tests run on.
+type backend struct {
+	name string
+	url  func(t *testing.T, dir, name string) string // a fresh database
+}
+
+// backends are SQLite always, and PostgreSQL where SHIKAKU_TEST_POSTGRES
+// names a server (always in CI).
+func backends(t *testing.T) []backend {
+	bs := []backend{{"sqlite", func(t *testing.T, dir, name string) string {
+		return "sqlite:" + filepath.Join(dir, name+".db")
+	}}}
+	admin := os.Getenv("SHIKAKU_TEST_POSTGRES")
+	if admin == "" && os.Getenv("CI") != "" {
+		t.Fatal("SHIKAKU_TEST_POSTGRES is not set in CI: .ci/run must start PostgreSQL")
+	}
+	if admin != "" {
+		bs = append(bs, backend{"postgres", func(t *testing.T, dir, name string) string {
+			u, drop, err := postgres.TestDatabase(context.Background(), admin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(drop)
+			return u
+		}})
+	} else {
+		t.Log("PostgreSQL end-to-end tests skipped: set SHIKAKU_TEST_POSTGRES=postgres://… (bash .ci/run does)")
+	}
+	return bs
+}
+
 // TestStepByStep drives the commands one by one as an operator would,
 // with a CP932 member file, and checks the refusals and exit codes.
 func TestStepByStep(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) { stepByStep(t, b) })
+	}
+}
+
+func stepByStep(t *testing.T, b backend) {
 	dir := t.TempDir()
 	files, _, err := synth.Generate(dir, synth.Options{Members: 1500, Seed: 3})
 	if err != nil {
@@ -322,7 +359,7 @@ func TestStepByStep(t *testing.T) {
 	}
 	cp932 := filepath.Join(dir, "members_sjis.csv")
 	toCP932(t, files.Members, cp932)
-	db := "--db=sqlite:" + filepath.Join(dir, "s.db")
+	db := "--db=" + b.url(t, dir, "s")
 
 	mustRun(t, dir, "init", db)
 	// Members before employers: every general insured person's employer is unknown.
@@ -407,60 +444,65 @@ func TestKillPackAndRerun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, killAfter := range []int{1, 6} {
-		t.Run(fmt.Sprintf("after %d batches", killAfter), func(t *testing.T) {
-			dbPath := filepath.Join(dir, fmt.Sprintf("k%d.db", killAfter))
-			db := "--db=sqlite:" + dbPath
-			mustRun(t, dir, "import", "employers", files.Employers, db)
-			mustRun(t, dir, "import", "members", files.Members, db)
-			mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
-			mustRun(t, dir, "crossmatch", files.Losses, db)
+	for _, b := range backends(t) {
+		for _, killAfter := range []int{1, 6} {
+			t.Run(fmt.Sprintf("%s after %d batches", b.name, killAfter), func(t *testing.T) {
+				killPack(t, dir, files, b.url(t, dir, fmt.Sprintf("k%d", killAfter)), killAfter)
+			})
+		}
+	}
+}
 
-			cmd := exec.Command(binary, "pack", db)
-			cmd.Dir = dir
-			cmd.Env = append(os.Environ(), "SHIKAKU_LOG_LEVEL=debug")
-			stderr, _ := cmd.StderrPipe()
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			sc := bufio.NewScanner(stderr)
-			saved := 0
-			for sc.Scan() {
-				if strings.Contains(sc.Text(), "pack envelopes saved") {
-					saved++
-					if saved == killAfter {
-						cmd.Process.Signal(syscall.SIGKILL)
-						break
-					}
-				}
-			}
-			err := cmd.Wait()
-			if saved < killAfter {
-				t.Fatalf("pack finished before the kill (%d batches): %v", saved, err)
-			}
-			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
-				t.Fatalf("pack was not killed: %v", err)
-			}
+func killPack(t *testing.T, dir string, files synth.Files, url string, killAfter int) {
+	db := "--db=" + url
+	mustRun(t, dir, "import", "employers", files.Employers, db)
+	mustRun(t, dir, "import", "members", files.Members, db)
+	mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
+	mustRun(t, dir, "crossmatch", files.Losses, db)
 
-			// Consistent: nothing of the killed pack is there.
-			s, err := sqlite.Open(context.Background(), dbPath)
-			if err != nil {
-				t.Fatal(err)
+	cmd := exec.Command(binary, "pack", db)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "SHIKAKU_LOG_LEVEL=debug")
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	saved := 0
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "pack envelopes saved") {
+			saved++
+			if saved == killAfter {
+				cmd.Process.Signal(syscall.SIGKILL)
+				break
 			}
-			sum, err := s.Summary(context.Background(), "46")
-			s.Close()
-			if err != nil || sum.Envelopes != 0 || sum.Certificates != 0 {
-				t.Fatalf("after the kill: %+v %v", sum, err)
-			}
-			mustRun(t, dir, "pack", db)
-			out := filepath.Join(dir, fmt.Sprintf("out%d", killAfter))
-			mustRun(t, dir, "export", out, db)
-			checkInvariants(t, out, files.Members)
-			lines := readCSV(t, filepath.Join(out, "envelopes.csv"))
-			if lines[0]["tracking_no"] != shikaku.NewTrackingNumber(5646600000).String() {
-				t.Errorf("the rerun did not start at the first number: %s", lines[0]["tracking_no"])
-			}
-		})
+		}
+	}
+	err := cmd.Wait()
+	if saved < killAfter {
+		t.Fatalf("pack finished before the kill (%d batches): %v", saved, err)
+	}
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || ws.Signal() != syscall.SIGKILL {
+		t.Fatalf("pack was not killed: %v", err)
+	}
+
+	// Consistent: nothing of the killed pack is there.
+	s, err := openStore(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := s.Summary(context.Background(), "46")
+	s.Close()
+	if err != nil || sum.Envelopes != 0 || sum.Certificates != 0 {
+		t.Fatalf("after the kill: %+v %v", sum, err)
+	}
+	mustRun(t, dir, "pack", db)
+	out := t.TempDir()
+	mustRun(t, dir, "export", out, db)
+	checkInvariants(t, out, files.Members)
+	lines := readCSV(t, filepath.Join(out, "envelopes.csv"))
+	if lines[0]["tracking_no"] != shikaku.NewTrackingNumber(5646600000).String() {
+		t.Errorf("the rerun did not start at the first number: %s", lines[0]["tracking_no"])
 	}
 }
 
