@@ -84,6 +84,9 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		if _, err := copyFrom(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision"}, decisions); err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {
+			return err
+		}
 		detail, _ := json.Marshal(counts)
 		return recordStep(ctx, tx, branch, shikaku.StepExtract, detail)
 	})

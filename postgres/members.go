@@ -78,6 +78,11 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			ORDER BY branch_code, symbol, number, branch_no`); err != nil {
 			return fmt.Errorf("加入者を保存できません: %w", err)
 		}
+		// Fresh statistics: the planner must know the table is big before
+		// autovacuum comes round, or it picks nested loops for the steps.
+		if _, err := tx.Exec(ctx, `ANALYZE members`); err != nil {
+			return err
+		}
 		for b, n := range counts {
 			detail, _ := json.Marshal(map[string]int{"members": n})
 			if err := recordStep(ctx, tx, b, shikaku.StepImport, detail); err != nil {

@@ -38,6 +38,9 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if err != nil {
 			return err
 		}
+		if _, err := tx.Exec(ctx, `ANALYZE envelopes, certificates`); err != nil {
+			return err
+		}
 		detail, _ := json.Marshal(map[string]int{"households": res.Households, "envelopes": res.Envelopes, "certificates": res.Certificates})
 		return recordStep(ctx, tx, branch, shikaku.StepPack, detail)
 	})

@@ -45,6 +45,10 @@ func Open(ctx context.Context, url, redacted string) (*Store, error) {
 		return nil, fmt.Errorf("PostgreSQL の接続先 %s を読めません: %w", redacted, err)
 	}
 	cfg.MaxConns = 8
+	// Room for the sorts of the streaming steps and exports (per sort).
+	if _, ok := cfg.ConnConfig.RuntimeParams["work_mem"]; !ok {
+		cfg.ConnConfig.RuntimeParams["work_mem"] = "64MB"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, explain(err, redacted)

@@ -142,3 +142,10 @@ func (s *Store) DVLeaks(ctx context.Context, branch string) (int, error) {
 				AND e.number = m.number AND e.addressee_no = m.branch_no))`, branch).Scan(&n)
 	return n, err
 }
+
+// Size is the size of the database on the server, in bytes.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+	return n, err
+}

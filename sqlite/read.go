@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"iter"
+	"os"
 
 	"shikaku"
 )
@@ -176,4 +177,15 @@ func (s *Store) DVLeaks(ctx context.Context, branch string) (int, error) {
 			EXISTS (SELECT 1 FROM envelopes e WHERE e.branch_code = m.branch_code AND e.symbol = m.symbol
 				AND e.number = m.number AND e.addressee_no = m.branch_no))`, branch).Scan(&n)
 	return n, err
+}
+
+// Size is the size of the database file (and its write-ahead log), in bytes.
+func (s *Store) Size(ctx context.Context) (int64, error) {
+	var n int64
+	for _, p := range []string{s.path, s.path + "-wal"} {
+		if fi, err := os.Stat(p); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n, nil
 }

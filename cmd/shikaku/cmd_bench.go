@@ -81,8 +81,13 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  %-18s %10.2f %14.0f\n", t.step, t.elapsed.Seconds(), t.rssMiB)
 	}
 	fmt.Fprintf(e.stdout, "  %-18s %10.2f %14.0f\n", "total", total.Seconds(), peakRSSMiB())
-	if fi, err := os.Stat(filepath.Join(out, "shikaku.db")); err == nil {
-		fmt.Fprintf(e.stdout, "  database size: %.0f MiB\n", float64(fi.Size())/(1<<20))
+	if s, err := openStore(ctx, url); err == nil {
+		if sized, ok := s.(interface{ Size(context.Context) (int64, error) }); ok {
+			if n, err := sized.Size(ctx); err == nil {
+				fmt.Fprintf(e.stdout, "  database size: %.0f MiB\n", float64(n)/(1<<20))
+			}
+		}
+		s.Close()
 	}
 	return nil
 }

@@ -58,8 +58,10 @@ CREATE TABLE steps (
     PRIMARY KEY (branch_code, step)
 );
 
+-- No foreign keys on the bulk tables: each row would be checked one by
+-- one during COPY; the steps' transactions keep them consistent.
 CREATE TABLE decisions (
-    member_id   bigint PRIMARY KEY REFERENCES members (id) ON DELETE CASCADE,
+    member_id   bigint PRIMARY KEY,
     branch_code text NOT NULL,
     decision    text NOT NULL
 );
@@ -112,9 +114,9 @@ CREATE INDEX envelopes_branch ON envelopes (branch_code, envelope_id);
 
 CREATE TABLE certificates (
     certificate_id text PRIMARY KEY,
-    envelope_id    text NOT NULL REFERENCES envelopes (envelope_id),
+    envelope_id    text NOT NULL,
     position       integer NOT NULL,
-    member_id      bigint NOT NULL REFERENCES members (id),
+    member_id      bigint NOT NULL,
     issued_on      date NOT NULL,
     valid_until    date NOT NULL
 );
