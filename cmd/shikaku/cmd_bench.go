@@ -82,7 +82,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "  %-18s %10.2f %14.0f\n", "total", total.Seconds(), peakRSSMiB())
 	if s, err := openStore(ctx, url); err == nil {
-		if sized, ok := s.(interface{ Size(context.Context) (int64, error) }); ok {
+		if sized, ok := s.(interface {
+			Size(context.Context) (int64, error)
+		}); ok {
 			if n, err := sized.Size(ctx); err == nil {
 				fmt.Fprintf(e.stdout, "  database size: %.0f MiB\n", float64(n)/(1<<20))
 			}
