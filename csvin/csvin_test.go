@@ -3,6 +3,7 @@ package csvin
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -151,24 +152,45 @@ func TestMembersBadInput(t *testing.T) {
 		{"empty file", "", 1, "", "", "空", false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ms, err := readMembers(t, []byte(tt.csv), Options{File: "m.csv", AllowUnknownColumns: tt.allow})
-			var ie *InputError
-			if !errors.As(err, &ie) {
-				t.Fatalf("want an InputError, got %v (%d members)", err, len(ms))
-			}
-			p := ie.Problems[0]
-			if p.Line != tt.line || p.Column != tt.column || p.Value != tt.value || !strings.Contains(p.Message, tt.msg) {
-				t.Errorf("got line %d column %q value %q: %s\nwant line %d column %q value %q with %q",
-					p.Line, p.Column, p.Value, p.Message, tt.line, tt.column, tt.value, tt.msg)
-			}
-			if strings.Contains(err.Error(), "123456789012") || strings.Contains(err.Error(), "1234-5678-9012") {
-				t.Error("the message shows an individual number")
-			}
-			if !strings.Contains(err.Error(), "m.csv") {
-				t.Error("the message does not name the file")
-			}
-		})
+		for _, sorted := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s sorted=%v", tt.name, sorted), func(t *testing.T) {
+				ms, err := readMembers(t, []byte(tt.csv), Options{File: "m.csv", AllowUnknownColumns: tt.allow, AssumeSorted: sorted})
+				var ie *InputError
+				if !errors.As(err, &ie) {
+					t.Fatalf("want an InputError, got %v (%d members)", err, len(ms))
+				}
+				p := ie.Problems[0]
+				if p.Line != tt.line || p.Column != tt.column || p.Value != tt.value || !strings.Contains(p.Message, tt.msg) {
+					t.Errorf("got line %d column %q value %q: %s\nwant line %d column %q value %q with %q",
+						p.Line, p.Column, p.Value, p.Message, tt.line, tt.column, tt.value, tt.msg)
+				}
+				if strings.Contains(err.Error(), "123456789012") || strings.Contains(err.Error(), "1234-5678-9012") {
+					t.Error("the message shows an individual number")
+				}
+				if !strings.Contains(err.Error(), "m.csv") {
+					t.Error("the message does not name the file")
+				}
+			})
+		}
+	}
+}
+
+// An unsorted file: with AssumeSorted the reader gives up with
+// ErrNotSorted; without it the same file is read whole.
+func TestMembersUnsorted(t *testing.T) {
+	csv := header + spouse + insured + strings.Replace(insured, ",1,00,", ",0,00,", 1)
+	_, err := readMembers(t, []byte(csv), Options{File: "m.csv", AssumeSorted: true})
+	if !errors.Is(err, ErrNotSorted) {
+		t.Fatalf("got %v, want ErrNotSorted", err)
+	}
+	ms, err := readMembers(t, []byte(csv), Options{File: "m.csv"})
+	if err != nil || len(ms) != 3 {
+		t.Fatalf("%v %d", err, len(ms))
+	}
+	// Sorted, the same rows pass in constant memory.
+	sorted := header + strings.Replace(insured, ",1,00,", ",0,00,", 1) + insured + spouse
+	if ms, err := readMembers(t, []byte(sorted), Options{File: "m.csv", AssumeSorted: true}); err != nil || len(ms) != 3 {
+		t.Fatalf("%v %d", err, len(ms))
 	}
 }
 

@@ -1,6 +1,7 @@
 package csvin
 
 import (
+	"errors"
 	"io"
 	"iter"
 	"strings"
@@ -97,15 +98,25 @@ var (
 // household is what the reader remembers of a household to check it.
 type household struct {
 	typ       shikaku.InsuredType
-	typLine   int
-	insured   bool // has a 00 row
-	firstLine int  // first row seen, for the "no 00 row" message
+	typLine   int32
+	firstLine int32 // first row seen, for the "no 00 row" message
+	insured   bool  // has a 00 row
 }
+
+// ErrNotSorted is returned by Members with Options.AssumeSorted when a row
+// comes out of key order; read the file again without AssumeSorted.
+var ErrNotSorted = errors.New("加入者ファイルがキー順に並んでいません")
 
 // Members reads members.csv. It yields each valid member (the *Member is
 // reused: copy what you keep) and, at the end, an *InputError if the file
 // had any problem; a caller that stores rows must then roll back.
 // employerKnown tells whether an employer code exists.
+//
+// The checks across rows (duplicate keys, households) need memory for
+// every key when rows come in any order. Core systems export sorted by
+// key; with Options.AssumeSorted the reader checks each row against the
+// previous one only, in constant memory, and gives up with ErrNotSorted at
+// the first row out of order.
 func Members(r io.Reader, opt Options, employerKnown func(string) bool) iter.Seq2[*shikaku.Member, error] {
 	return func(yield func(*shikaku.Member, error) bool) {
 		t, err := open(r, opt, memberSchema)
@@ -113,8 +124,10 @@ func Members(r io.Reader, opt Options, employerKnown func(string) bool) iter.Seq
 			yield(nil, err)
 			return
 		}
-		keys := make(map[packedKey]int32, 1<<16)
-		households := make(map[packedHousehold]*household, 1<<14)
+		check := t.unsortedCheck()
+		if opt.AssumeSorted {
+			check = t.sortedCheck()
+		}
 		var m shikaku.Member
 		for {
 			rec := t.next()
@@ -126,37 +139,108 @@ func Members(r io.Reader, opt Options, employerKnown func(string) bool) iter.Seq
 			if t.prob.n > before {
 				continue
 			}
-			pk, hk := pack(m.Key)
-			if first, dup := keys[pk]; dup {
-				t.prob.add(t.line, t.header(mBranchNo, memberSchema), m.Key.String(), "加入者キーが重複しています（%d行目と同じ）", first)
-				continue
+			ok, err := check.row(&m)
+			if err != nil {
+				yield(nil, err)
+				return
 			}
-			keys[pk] = int32(t.line)
-			h := households[hk]
-			if h == nil {
-				h = &household{typ: m.InsuredType, typLine: t.line, firstLine: t.line}
-				households[hk] = h
-			} else if h.typ != m.InsuredType {
-				t.prob.add(t.line, t.header(mInsuredType, memberSchema), string(m.InsuredType),
-					"同じ世帯の中で被保険者種別が一致しません（%d行目は %s）", h.typLine, h.typ)
-				continue
-			}
-			if m.Key.Insured() {
-				h.insured = true
-			}
-			if t.prob.n == 0 && !yield(&m, nil) {
+			if ok && t.prob.n == 0 && !yield(&m, nil) {
 				return
 			}
 		}
-		for hk, h := range households {
-			if !h.insured {
-				t.prob.add(h.firstLine, t.header(mBranchNo, memberSchema), hk.String(),
-					"この被扶養者の世帯に被保険者（枝番 00）の行がありません")
-			}
-		}
+		check.end()
 		if err := t.prob.err(); err != nil {
 			yield(nil, err)
 		}
+	}
+}
+
+// crossCheck checks rows against each other.
+type crossCheck struct {
+	row func(m *shikaku.Member) (bool, error) // false: the row had a problem
+	end func()
+}
+
+func (t *table) noInsured(line int32, hk string) {
+	t.prob.add(int(line), t.header(mBranchNo, memberSchema), hk, "この被扶養者の世帯に被保険者（枝番 00）の行がありません")
+}
+
+func (t *table) mixedType(m *shikaku.Member, h *household) {
+	t.prob.add(t.line, t.header(mInsuredType, memberSchema), string(m.InsuredType),
+		"同じ世帯の中で被保険者種別が一致しません（%d行目は %s）", h.typLine, h.typ)
+}
+
+func (t *table) duplicate(m *shikaku.Member, first int32) {
+	t.prob.add(t.line, t.header(mBranchNo, memberSchema), m.Key.String(), "加入者キーが重複しています（%d行目と同じ）", first)
+}
+
+// unsortedCheck remembers every key and household, compactly.
+func (t *table) unsortedCheck() crossCheck {
+	keys := make(map[packedKey]int32, 1<<16)
+	households := make(map[packedHousehold]household, 1<<14)
+	return crossCheck{
+		row: func(m *shikaku.Member) (bool, error) {
+			pk, hk := pack(m.Key)
+			if first, dup := keys[pk]; dup {
+				t.duplicate(m, first)
+				return false, nil
+			}
+			keys[pk] = int32(t.line)
+			h, seen := households[hk]
+			if !seen {
+				h = household{typ: m.InsuredType, typLine: int32(t.line), firstLine: int32(t.line)}
+			} else if h.typ != m.InsuredType {
+				t.mixedType(m, &h)
+				return false, nil
+			}
+			h.insured = h.insured || m.Key.Insured()
+			households[hk] = h
+			return true, nil
+		},
+		end: func() {
+			for hk, h := range households {
+				if !h.insured {
+					t.noInsured(h.firstLine, hk.String())
+				}
+			}
+		},
+	}
+}
+
+// sortedCheck compares each row with the one before.
+func (t *table) sortedCheck() crossCheck {
+	var prev shikaku.MemberKey
+	var prevLine int32
+	var h household
+	started := false
+	closeHousehold := func() {
+		if started && !h.insured {
+			t.noInsured(h.firstLine, prev.HouseholdKey.String())
+		}
+	}
+	return crossCheck{
+		row: func(m *shikaku.Member) (bool, error) {
+			k := m.Key
+			sameHousehold := started && k.HouseholdKey == prev.HouseholdKey
+			switch {
+			case sameHousehold && k.BranchNo == prev.BranchNo:
+				t.duplicate(m, prevLine)
+				return false, nil
+			case started && (k.HouseholdKey.Less(prev.HouseholdKey) || sameHousehold && k.BranchNo < prev.BranchNo):
+				return false, ErrNotSorted
+			}
+			if !sameHousehold {
+				closeHousehold()
+				h = household{typ: m.InsuredType, typLine: int32(t.line), firstLine: int32(t.line)}
+			} else if h.typ != m.InsuredType {
+				t.mixedType(m, &h)
+				return false, nil
+			}
+			h.insured = h.insured || k.Insured()
+			prev, prevLine, started = k, int32(t.line), true
+			return true, nil
+		},
+		end: closeHousehold,
 	}
 }
 

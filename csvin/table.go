@@ -49,6 +49,7 @@ type Options struct {
 	File                string   // name used in messages
 	Encoding            Encoding // auto by default
 	AllowUnknownColumns bool     // ignore columns that are not in the schema
+	AssumeSorted        bool     // members: rows come sorted by key (see Members)
 }
 
 // Problem is one thing wrong with an input file.

@@ -372,6 +372,13 @@ func stepByStep(t *testing.T, b backend) {
 	if !strings.Contains(r.stdout, "を取り込みました") {
 		t.Errorf("import: %s", r.stdout)
 	}
+	// An unsorted file is accepted too (read again with an index).
+	unsorted := filepath.Join(dir, "members_unsorted.csv")
+	reverseRows(t, files.Members, unsorted)
+	r = mustRun(t, dir, "import", "members", unsorted, db)
+	if !strings.Contains(r.stdout, "を取り込みました") {
+		t.Errorf("unsorted import: %s", r.stdout)
+	}
 	// Before extract a re-import replaces the snapshot.
 	mustRun(t, dir, "import", "members", files.Members, db)
 	r = run(t, dir, nil, "crossmatch", files.Losses, db)
@@ -503,6 +510,22 @@ func killPack(t *testing.T, dir string, files synth.Files, url string, killAfter
 	lines := readCSV(t, filepath.Join(out, "envelopes.csv"))
 	if lines[0]["tracking_no"] != shikaku.NewTrackingNumber(5646600000).String() {
 		t.Errorf("the rerun did not start at the first number: %s", lines[0]["tracking_no"])
+	}
+}
+
+// reverseRows writes a CSV with its data rows in reverse order.
+func reverseRows(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\r\n"), "\n")
+	for i, j := 1, len(lines)-1; i < j; i, j = i+1, j-1 {
+		lines[i], lines[j] = lines[j], lines[i]
+	}
+	if err := os.WriteFile(to, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"os"
@@ -101,19 +102,20 @@ func prefetch[T any](rows iter.Seq2[*T, error]) iter.Seq2[*T, error] {
 
 func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options) (map[string]int, error) {
 	start := time.Now()
-	f, err := openInput(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
 	codes, err := s.EmployerCodes(ctx)
 	if err != nil {
 		return nil, err
 	}
 	opt.File = path
-	p := e.progress(-1, "加入者を取り込み中")
-	rows := prefetch(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
-	counts, err := s.ImportMembers(ctx, rows)
+	// Files sorted by key (as core systems export them) are checked in
+	// constant memory; an unsorted file is read again with an index.
+	opt.AssumeSorted = true
+	counts, err := importMembersOnce(ctx, e, s, path, opt, codes)
+	if errors.Is(err, csvin.ErrNotSorted) {
+		e.log.Info("members file is not sorted by key; reading it again with an index in memory", "file", path)
+		opt.AssumeSorted = false
+		counts, err = importMembersOnce(ctx, e, s, path, opt, codes)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -130,6 +132,18 @@ func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string
 	}
 	e.log.Info("import members", "file", path, "branches", counts, "elapsed", time.Since(start))
 	return counts, nil
+}
+
+func importMembersOnce(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options, codes map[string]bool) (map[string]int, error) {
+	f, err := openInput(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := e.progress(-1, "加入者を取り込み中")
+	defer p.done()
+	rows := prefetch(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
+	return s.ImportMembers(ctx, rows)
 }
 
 func stepImportEmployers(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options) (int, error) {
