@@ -41,6 +41,16 @@ type Files struct {
 	Campaign, Members, Employers, Losses string
 }
 
+// FilesIn names the files Generate writes into dir.
+func FilesIn(dir string) Files {
+	return Files{
+		Campaign:  filepath.Join(dir, "campaign.toml"),
+		Members:   filepath.Join(dir, "members.csv"),
+		Employers: filepath.Join(dir, "employers.csv"),
+		Losses:    filepath.Join(dir, "losses.csv"),
+	}
+}
+
 // Kagoshima returns the settings of the seed document for a branch.
 func Kagoshima(branch string) *shikaku.Campaign {
 	d := wareki.Day
@@ -105,12 +115,7 @@ func Generate(dir string, opt Options) (Files, Stats, error) {
 	if opt.Members < 1 {
 		return Files{}, Stats{}, fmt.Errorf("加入者数は1以上にしてください")
 	}
-	files := Files{
-		Campaign:  filepath.Join(dir, "campaign.toml"),
-		Members:   filepath.Join(dir, "members.csv"),
-		Employers: filepath.Join(dir, "employers.csv"),
-		Losses:    filepath.Join(dir, "losses.csv"),
-	}
+	files := FilesIn(dir)
 	src := rand.NewPCG(opt.Seed, opt.Seed^0x9e3779b97f4a7c15)
 	g := &gen{opt: opt, src: src, rnd: rand.New(src), c: Kagoshima(opt.Branch)}
 	g.rules = g.c.Rules()

@@ -13,7 +13,6 @@ import (
 
 	"shikaku"
 	"shikaku/export"
-	"shikaku/synth"
 	"shikaku/wareki"
 )
 
@@ -154,14 +153,10 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := os.MkdirAll(inDir, 0o755); err != nil {
 		return fmt.Errorf("出力先フォルダ %s を作れません: %w", inDir, err)
 	}
-	p := e.progress(*members, "合成データを作成中")
-	files, stats, err := synth.Generate(inDir, synth.Options{Members: *members, Seed: *seed, Progress: p.set})
-	p.done()
+	files, err := generate(e, inDir, *members, *seed)
 	if err != nil {
-		return fmt.Errorf("合成データを作れません: %w", err)
+		return err
 	}
-	fmt.Fprintf(e.stdout, "合成データ: 加入者 %s 名（%s 世帯）、事業所 %s 件、資格喪失データ %s 件を %s に作成しました\n",
-		num(stats.Members), num(stats.Households), num(stats.Employers), num(stats.Losses), inDir)
 	url, err := freshDB(*f.db, *out)
 	if err != nil {
 		return err
