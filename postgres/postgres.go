@@ -25,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"shikaku"
+	"shikaku/pipe"
 )
 
 //go:embed migrations/*.sql
@@ -168,66 +169,13 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// background runs a query in a goroutine and hands its rows over in
-// batches, so reading overlaps with the caller's work.
-func background[T any](ctx context.Context, q querier, query string, args []any, scan func(pgx.Rows, *T) error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		type batch struct {
-			rows []T
-			err  error
-		}
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		ch := make(chan batch, 4)
-		go func() {
-			defer close(ch)
-			rows, err := q.Query(ctx, query, args...)
-			if err != nil {
-				ch <- batch{err: err}
-				return
-			}
-			defer rows.Close()
-			b := batch{rows: make([]T, 0, 1024)}
-			for rows.Next() {
-				var v T
-				if err := scan(rows, &v); err != nil {
-					b.err = err
-					break
-				}
-				b.rows = append(b.rows, v)
-				if len(b.rows) == cap(b.rows) {
-					select {
-					case ch <- b:
-					case <-ctx.Done():
-						return
-					}
-					b = batch{rows: make([]T, 0, 1024)}
-				}
-			}
-			if b.err == nil {
-				b.err = rows.Err()
-			}
-			select {
-			case ch <- b:
-			case <-ctx.Done():
-			}
-		}()
-		var zero T
-		for b := range ch {
-			for _, v := range b.rows {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if b.err != nil {
-				yield(zero, b.err)
-				return
-			}
-		}
-	}
+// background streams a query in a goroutine, a few batches ahead, so
+// reading overlaps with the caller's work.
+func background[T any](ctx context.Context, q querier, sql string, args []any, scan func(pgx.Rows, *T) error) iter.Seq2[T, error] {
+	return pipe.Ahead(query(ctx, q, sql, args, scan))
 }
 
-// query streams rows without a goroutine, for small reads and exports.
+// query streams the rows of a query through scan.
 func query[T any](ctx context.Context, q querier, sql string, args []any, scan func(pgx.Rows, *T) error) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T

@@ -9,8 +9,13 @@ import (
 	"shikaku"
 )
 
-// query streams the rows of q through scan.
-func query[T any](ctx context.Context, db *sql.DB, q string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
+// queryer is a database or a transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// stream yields the rows of a query through scan.
+func stream[T any](ctx context.Context, db queryer, q string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
 		rows, err := db.QueryContext(ctx, q, args...)
@@ -37,7 +42,7 @@ func query[T any](ctx context.Context, db *sql.DB, q string, args []any, scan fu
 
 // Decisions yields one row per member of the branch, sorted by key.
 func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.DecisionRow, error] {
-	return query(ctx, s.db, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
+	return stream(ctx, s.db, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
 		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = ? ORDER BY m.symbol, m.number, m.branch_no`,
 		[]any{branch}, func(r *sql.Rows, d *shikaku.DecisionRow) error {
 			var code string
@@ -51,7 +56,7 @@ func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.
 // EnvelopeLines yields one row per certificate of the bulk mailing, in
 // print order.
 func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shikaku.EnvelopeLine, error] {
-	return query(ctx, s.db, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
+	return stream(ctx, s.db, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
 			m.symbol, m.number, m.branch_no, c.certificate_id, c.valid_until
 		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id JOIN members m ON m.id = c.member_id
 		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`,
@@ -71,7 +76,7 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 // employer then key. Households of voluntary insured persons have no
 // employer (employer_code ”) and are on no list.
 func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shikaku.EmployerLine, error] {
-	return query(ctx, s.db, `SELECT e.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on
+	return stream(ctx, s.db, `SELECT e.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on
 		FROM envelopes e
 		JOIN certificates c ON c.envelope_id = e.envelope_id
 		JOIN members m ON m.id = c.member_id
@@ -91,7 +96,7 @@ func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shik
 // UnmatchedLosses lists the loss rows whose key is not a member of the branch.
 func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.Loss, error) {
 	var out []shikaku.Loss
-	for l, err := range query(ctx, s.db, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
+	for l, err := range stream(ctx, s.db, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
 		WHERE branch_code = ? AND known = 0 ORDER BY key_branch, symbol, number, branch_no, id`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.Loss) error {
 			var lost sql.NullInt64

@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"shikaku"
+	"shikaku/pipe"
 )
 
 //go:embed migrations/*.sql
@@ -235,64 +236,8 @@ func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
 	return s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 }
 
-// background runs a query in a goroutine and hands its rows over in
-// batches: reading on one core while the caller decides and writes on the
-// other.
-func background[T any](ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, query string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		type batch struct {
-			rows []T
-			err  error
-		}
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		ch := make(chan batch, 4)
-		go func() {
-			defer close(ch)
-			rows, err := q.QueryContext(ctx, query, args...)
-			if err != nil {
-				ch <- batch{err: err}
-				return
-			}
-			defer rows.Close()
-			b := batch{rows: make([]T, 0, 1024)}
-			for rows.Next() {
-				var v T
-				if err := scan(rows, &v); err != nil {
-					b.err = err
-					break
-				}
-				b.rows = append(b.rows, v)
-				if len(b.rows) == cap(b.rows) {
-					select {
-					case ch <- b:
-					case <-ctx.Done():
-						return
-					}
-					b = batch{rows: make([]T, 0, 1024)}
-				}
-			}
-			if b.err == nil {
-				b.err = rows.Err()
-			}
-			select {
-			case ch <- b:
-			case <-ctx.Done():
-			}
-		}()
-		var zero T
-		for b := range ch {
-			for _, v := range b.rows {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if b.err != nil {
-				yield(zero, b.err)
-				return
-			}
-		}
-	}
+// background streams a query in a goroutine, a few batches ahead: the
+// step reads on one core while it decides and writes on the other.
+func background[T any](ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
+	return pipe.Ahead(stream(ctx, q, query, args, scan))
 }

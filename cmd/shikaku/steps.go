@@ -13,6 +13,7 @@ import (
 	"shikaku"
 	"shikaku/csvin"
 	"shikaku/export"
+	"shikaku/pipe"
 	"shikaku/settings"
 )
 
@@ -43,60 +44,6 @@ func counted[T any](rows iter.Seq2[T, error], p *progress) iter.Seq2[T, error] {
 			}
 		}
 		p.done()
-	}
-}
-
-// prefetch reads rows in a goroutine, a batch ahead of the consumer, so
-// that parsing and validating the file overlaps with storing it. The rows
-// are copied: readers reuse the value they yield.
-func prefetch[T any](rows iter.Seq2[*T, error]) iter.Seq2[*T, error] {
-	const size = 1024
-	type batch struct {
-		vals []T
-		err  error
-	}
-	return func(yield func(*T, error) bool) {
-		ch := make(chan batch, 4)
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			defer close(ch)
-			b := batch{vals: make([]T, 0, size)}
-			send := func() bool {
-				select {
-				case ch <- b:
-					b = batch{vals: make([]T, 0, size)}
-					return true
-				case <-stop:
-					return false
-				}
-			}
-			for v, err := range rows {
-				if err != nil {
-					b.err = err
-					send()
-					return
-				}
-				b.vals = append(b.vals, *v)
-				if len(b.vals) == size && !send() {
-					return
-				}
-			}
-			if len(b.vals) > 0 {
-				send()
-			}
-		}()
-		for b := range ch {
-			for i := range b.vals {
-				if !yield(&b.vals[i], nil) {
-					return
-				}
-			}
-			if b.err != nil {
-				yield(nil, b.err)
-				return
-			}
-		}
 	}
 }
 
@@ -142,7 +89,8 @@ func importMembersOnce(ctx context.Context, e *env, s shikaku.Store, path string
 	defer f.Close()
 	p := e.progress(-1, "加入者を取り込み中")
 	defer p.done()
-	rows := prefetch(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
+	// Parsing and validating run a few batches ahead of the inserts.
+	rows := pipe.Pointers(pipe.Ahead(pipe.Copied(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))))
 	return s.ImportMembers(ctx, rows)
 }
 
