@@ -157,6 +157,26 @@ type Summary struct {
 	Employers       int                `json:"employers"`
 }
 
+// NewSummary is an empty summary of a campaign: every decision code and
+// every envelope size present, at zero.
+func NewSummary(c *Campaign) *Summary {
+	sum := &Summary{Decisions: map[ReasonCode]int{}, EnvelopesBySize: map[int]int{}}
+	for _, code := range ReasonCodes {
+		sum.Decisions[code] = 0
+	}
+	for i := 1; i <= max(c.Mail.PerEnvelope, 1); i++ {
+		sum.EnvelopesBySize[i] = 0
+	}
+	return sum
+}
+
+// AddEnvelopes counts n envelopes of size certificates each.
+func (s *Summary) AddEnvelopes(size, n int) {
+	s.EnvelopesBySize[size] = n
+	s.Envelopes += n
+	s.Certificates += size * n
+}
+
 // WaveSummary is the envelopes and certificates of one send.
 type WaveSummary struct {
 	Wave         int       `json:"wave"`

@@ -88,13 +88,7 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	if err != nil {
 		return nil, err
 	}
-	sum := &shikaku.Summary{Decisions: map[shikaku.ReasonCode]int{}, EnvelopesBySize: map[int]int{}}
-	for _, code := range shikaku.ReasonCodes {
-		sum.Decisions[code] = 0
-	}
-	for i := 1; i <= max(c.Mail.PerEnvelope, 1); i++ {
-		sum.EnvelopesBySize[i] = 0
-	}
+	sum := shikaku.NewSummary(c)
 	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = $1`, branch).Scan(&sum.Members); err != nil {
 		return nil, err
 	}
@@ -115,9 +109,7 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		if err != nil {
 			return nil, err
 		}
-		sum.EnvelopesBySize[int(r.size)] = int(r.n)
-		sum.Envelopes += int(r.n)
-		sum.Certificates += int(r.size * r.n)
+		sum.AddEnvelopes(int(r.size), int(r.n))
 	}
 	for i, w := range c.Waves {
 		ws := shikaku.WaveSummary{Wave: i + 1, SendOn: w.SendOn}

@@ -114,18 +114,11 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 
 // Summary counts the campaign.
 func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	sum := &shikaku.Summary{Decisions: map[shikaku.ReasonCode]int{}, EnvelopesBySize: map[int]int{}}
-	for _, c := range shikaku.ReasonCodes {
-		sum.Decisions[c] = 0
-	}
 	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
-	per := max(c.Mail.PerEnvelope, 1)
-	for i := 1; i <= per; i++ {
-		sum.EnvelopesBySize[i] = 0
-	}
+	sum := shikaku.NewSummary(c)
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ?`, branch).Scan(&sum.Members); err != nil {
 		return nil, err
 	}
@@ -153,9 +146,7 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 			rows.Close()
 			return nil, err
 		}
-		sum.EnvelopesBySize[size] = n
-		sum.Envelopes += n
-		sum.Certificates += size * n
+		sum.AddEnvelopes(size, n)
 	}
 	rows.Close()
 	for i, w := range c.Waves {
