@@ -92,3 +92,36 @@ func Pointers[T any](seq iter.Seq2[T, error]) iter.Seq2[*T, error] {
 		}
 	}
 }
+
+// Cursor is what database/sql and pgx both give for a query.
+type Cursor interface {
+	Next() bool
+	Err() error
+}
+
+// Scan streams the rows of a query: open runs it, scan reads each row,
+// close releases it when the consumer is done or the rows end.
+func Scan[C Cursor, T any](open func() (C, error), close func(C), scan func(C, *T) error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		rows, err := open()
+		if err != nil {
+			yield(zero, err)
+			return
+		}
+		defer close(rows)
+		for rows.Next() {
+			var v T
+			if err := scan(rows, &v); err != nil {
+				yield(zero, err)
+				return
+			}
+			if !yield(v, nil) {
+				return
+			}
+		}
+		if err := rows.Err(); err != nil {
+			yield(zero, err)
+		}
+	}
+}

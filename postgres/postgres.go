@@ -177,28 +177,8 @@ func background[T any](ctx context.Context, q querier, sql string, args []any, s
 
 // query streams the rows of a query through scan.
 func query[T any](ctx context.Context, q querier, sql string, args []any, scan func(pgx.Rows, *T) error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		rows, err := q.Query(ctx, sql, args...)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v T
-			if err := scan(rows, &v); err != nil {
-				yield(zero, err)
-				return
-			}
-			if !yield(v, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(zero, err)
-		}
-	}
+	return pipe.Scan(func() (pgx.Rows, error) { return q.Query(ctx, sql, args...) },
+		func(r pgx.Rows) { r.Close() }, scan)
 }
 
 // dateArg is a date for a date column, or NULL when not set.

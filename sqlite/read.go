@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"shikaku"
+	"shikaku/pipe"
 )
 
 // queryer is a database or a transaction.
@@ -16,28 +17,8 @@ type queryer interface {
 
 // stream yields the rows of a query through scan.
 func stream[T any](ctx context.Context, db queryer, q string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		rows, err := db.QueryContext(ctx, q, args...)
-		if err != nil {
-			yield(zero, err)
-			return
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v T
-			if err := scan(rows, &v); err != nil {
-				yield(zero, err)
-				return
-			}
-			if !yield(v, nil) {
-				return
-			}
-		}
-		if err := rows.Err(); err != nil {
-			yield(zero, err)
-		}
-	}
+	return pipe.Scan(func() (*sql.Rows, error) { return db.QueryContext(ctx, q, args...) },
+		func(r *sql.Rows) { r.Close() }, scan)
 }
 
 // Decisions yields one row per member of the branch, sorted by key.
