@@ -394,6 +394,12 @@ func stepByStep(t *testing.T, b backend) {
 	if !strings.Contains(r.stdout, "加入者データにないキー") {
 		t.Errorf("crossmatch did not report unknown keys: %s", r.stdout)
 	}
+	// Extracting again before packing undoes the cross-match, and says so.
+	r = mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
+	if !strings.Contains(r.stdout, "crossmatch をもう一度実行してください") {
+		t.Errorf("re-extract after crossmatch: %s", r.stdout)
+	}
+	mustRun(t, dir, "crossmatch", files.Losses, db)
 	mustRun(t, dir, "pack", db)
 	r = run(t, dir, nil, "pack", db)
 	if r.code == 0 || !strings.Contains(r.stderr, "封入（pack）が済んでいます") {

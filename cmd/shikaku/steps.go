@@ -123,6 +123,11 @@ func stepExtract(ctx context.Context, e *env, s shikaku.Store, campaignPath stri
 	if n == 0 {
 		return nil, nil, fmt.Errorf("支部 %s の加入者がいません。先に shikaku import members FILE で加入者を取り込んでください", c.BranchCode)
 	}
+	// A re-extract starts over: say so when it undoes a cross-match.
+	before, err := s.Steps(ctx, c.BranchCode)
+	if err != nil {
+		return nil, nil, err
+	}
 	rules := c.Rules()
 	p := e.progress(n, "対象者を判定中")
 	done := 0
@@ -138,6 +143,11 @@ func stepExtract(ctx context.Context, e *env, s shikaku.Store, campaignPath stri
 		return nil, nil, err
 	}
 	fmt.Fprintf(e.stdout, "支部 %s の加入者 %s 名を判定しました（送付対象 %s 名）\n", c.BranchCode, num(n), num(counts[shikaku.Target]))
+	for _, st := range before {
+		if st.Name == shikaku.StepCrossMatch {
+			fmt.Fprintln(e.stdout, "注意: 判定をやり直したため、以前の資格喪失データとの突合は取り消されました。crossmatch をもう一度実行してください")
+		}
+	}
 	e.log.Info("extract", "branch", c.BranchCode, "members", n, "targets", counts[shikaku.Target], "elapsed", time.Since(start))
 	return c, counts, nil
 }
