@@ -80,7 +80,7 @@ func (c *Campaign) Validate() error {
 	if strings.TrimSpace(c.Name) == "" {
 		add("name（キャンペーン名）が設定されていません")
 	}
-	if !validBranchCode(c.BranchCode) {
+	if !ValidBranchCode(c.BranchCode) {
 		add("branch_code %q は 01〜47 の2桁の支部コードではありません", c.BranchCode)
 	}
 	if strings.TrimSpace(c.Insurer.Name) == "" {
@@ -166,16 +166,14 @@ func (e *SettingsError) Error() string {
 	return "キャンペーン設定に誤りがあります:\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
-func validBranchCode(s string) bool {
+// ValidBranchCode reports whether s is a prefecture code 01–47.
+func ValidBranchCode(s string) bool {
 	if !digits(s, 2, 2) {
 		return false
 	}
 	n := int(s[0]-'0')*10 + int(s[1]-'0')
 	return n >= 1 && n <= 47
 }
-
-// ValidBranchCode reports whether s is a prefecture code 01–47.
-func ValidBranchCode(s string) bool { return validBranchCode(s) }
 
 func day(t time.Time) string { return t.Format(time.DateOnly) }
 
