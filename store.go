@@ -2,7 +2,9 @@ package shikaku
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"time"
 )
@@ -183,6 +185,49 @@ type WaveSummary struct {
 	SendOn       time.Time `json:"-"`
 	Envelopes    int       `json:"envelopes"`
 	Certificates int       `json:"certificates"`
+}
+
+// Refusals every store gives, in the words operators read. Each wraps
+// one of the errors below, for errors.Is.
+func ReimportRefused(branch string) error {
+	return fmt.Errorf("支部 %s: %w。加入者データは抽出時点のスナップショットのため、抽出後は取り込み直せません（やり直す場合は新しいデータベースで始めてください）", branch, ErrCampaignExtracted)
+}
+
+// ReextractRefused: extract after pack.
+func ReextractRefused(branch string) error {
+	return fmt.Errorf("支部 %s: %w。封筒とお問い合わせ番号が確定しているため、抽出はやり直せません", branch, ErrAlreadyPacked)
+}
+
+// RepackRefused: pack twice.
+func RepackRefused(branch string) error {
+	return fmt.Errorf("支部 %s: %w。お問い合わせ番号は二度使えないため、封入はやり直しません", branch, ErrAlreadyPacked)
+}
+
+// NotExtractedYet: a step that needs the decisions.
+func NotExtractedYet(branch string) error {
+	return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, ErrNotExtracted)
+}
+
+// CampaignMissing: no campaign for the branch.
+func CampaignMissing(branch string) error {
+	return fmt.Errorf("支部 %s のキャンペーン: %w（先に extract --campaign で設定を登録してください）", branch, ErrNotFound)
+}
+
+// Step is the name under which a cross-match is recorded: after packing
+// it changed no decision and is recorded apart.
+func (r CrossMatchResult) Step() string {
+	if r.Recorded {
+		return StepCrossMatch + "_after_pack"
+	}
+	return StepCrossMatch
+}
+
+// Detail is the JSON recorded with the step; removedTotal counts every
+// R_LOST_AFTER_EXTRACTION of the branch so far.
+func (r CrossMatchResult) Detail(removedTotal int) []byte {
+	b, _ := json.Marshal(map[string]any{"rows": r.Rows, "removed": r.Removed, "removed_total": removedTotal,
+		"unknown": len(r.Unknown), "recorded_only": r.Recorded})
+	return b
 }
 
 // Errors the stores return for the operator to act on.

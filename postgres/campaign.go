@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,7 +21,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
 			return err
 		} else if done {
-			return fmt.Errorf("支部 %s: %w。封筒とお問い合わせ番号が確定しているため、抽出はやり直せません", branch, shikaku.ErrAlreadyPacked)
+			return shikaku.ReextractRefused(branch)
 		}
 		js, err := json.Marshal(c)
 		if err != nil {
@@ -103,7 +102,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
 			return err
 		} else if !done {
-			return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, shikaku.ErrNotExtracted)
+			return shikaku.NotExtractedYet(branch)
 		}
 		packed, err := stepDone(ctx, tx, branch, shikaku.StepPack)
 		if err != nil {
@@ -154,12 +153,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM decisions WHERE branch_code = $1 AND decision = $2`, branch, string(shikaku.RLostAfterExtraction)).Scan(&total); err != nil {
 			return err
 		}
-		detail, _ := json.Marshal(map[string]any{"rows": res.Rows, "removed": res.Removed, "removed_total": total, "unknown": len(res.Unknown), "recorded_only": packed})
-		step := shikaku.StepCrossMatch
-		if packed {
-			step = shikaku.StepCrossMatch + "_after_pack"
-		}
-		return recordStep(ctx, tx, branch, step, detail)
+		return recordStep(ctx, tx, branch, res.Step(), res.Detail(total))
 	})
 	return res, err
 }

@@ -68,7 +68,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			if done, err := stepDone(ctx, tx, b, shikaku.StepExtract); err != nil {
 				return err
 			} else if done {
-				return fmt.Errorf("支部 %s: %w。加入者データは抽出時点のスナップショットのため、抽出後は取り込み直せません（やり直す場合は新しいデータベースで始めてください）", b, shikaku.ErrCampaignExtracted)
+				return shikaku.ReimportRefused(b)
 			}
 			if _, err := tx.Exec(ctx, `DELETE FROM members WHERE branch_code = $1`, b); err != nil {
 				return err
@@ -163,7 +163,7 @@ func (s *Store) Campaign(ctx context.Context, branch string) (*shikaku.Campaign,
 	var js []byte
 	err := s.pool.QueryRow(ctx, `SELECT campaign FROM campaigns WHERE branch_code = $1`, branch).Scan(&js)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, fmt.Errorf("支部 %s のキャンペーン: %w（先に extract --campaign で設定を登録してください）", branch, shikaku.ErrNotFound)
+		return nil, shikaku.CampaignMissing(branch)
 	}
 	if err != nil {
 		return nil, err

@@ -22,12 +22,12 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
 			return err
 		} else if !done {
-			return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, shikaku.ErrNotExtracted)
+			return shikaku.NotExtractedYet(branch)
 		}
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
 			return err
 		} else if done {
-			return fmt.Errorf("支部 %s: %w。お問い合わせ番号は二度使えないため、封入はやり直しません", branch, shikaku.ErrAlreadyPacked)
+			return shikaku.RepackRefused(branch)
 		}
 		read, err := s.snapshot(ctx)
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"fmt"
 	"time"
 
 	"shikaku"
@@ -24,7 +23,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
 			return err
 		} else if done {
-			return fmt.Errorf("支部 %s: %w。封筒とお問い合わせ番号が確定しているため、抽出はやり直せません", branch, shikaku.ErrAlreadyPacked)
+			return shikaku.ReextractRefused(branch)
 		}
 		js, err := json.Marshal(c)
 		if err != nil {
@@ -109,7 +108,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
 			return err
 		} else if !done {
-			return fmt.Errorf("支部 %s: %w。先に extract を実行してください", branch, shikaku.ErrNotExtracted)
+			return shikaku.NotExtractedYet(branch)
 		}
 		packed, err := stepDone(ctx, tx, branch, shikaku.StepPack)
 		if err != nil {
@@ -155,12 +154,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM decisions WHERE branch_code = ? AND decision = ?`, branch, string(shikaku.RLostAfterExtraction)).Scan(&total); err != nil {
 			return err
 		}
-		detail, _ := json.Marshal(map[string]any{"rows": res.Rows, "removed": res.Removed, "removed_total": total, "unknown": len(res.Unknown), "recorded_only": packed})
-		step := shikaku.StepCrossMatch
-		if packed {
-			step = shikaku.StepCrossMatch + "_after_pack"
-		}
-		return recordStep(ctx, tx, branch, step, string(detail))
+		return recordStep(ctx, tx, branch, res.Step(), string(res.Detail(total)))
 	})
 	return res, err
 }

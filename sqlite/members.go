@@ -86,7 +86,7 @@ func replaceBranch(ctx context.Context, tx *sql.Tx, branch string) error {
 		return err
 	}
 	if done {
-		return fmt.Errorf("支部 %s: %w。加入者データは抽出時点のスナップショットのため、抽出後は取り込み直せません（やり直す場合は新しいデータベースで始めてください）", branch, shikaku.ErrCampaignExtracted)
+		return shikaku.ReimportRefused(branch)
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM members WHERE branch_code = ?`, branch)
 	return err
@@ -166,7 +166,7 @@ func (s *Store) Campaign(ctx context.Context, branch string) (*shikaku.Campaign,
 	var js string
 	err := s.db.QueryRowContext(ctx, `SELECT campaign FROM campaigns WHERE branch_code = ?`, branch).Scan(&js)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("支部 %s のキャンペーン: %w（先に extract --campaign で設定を登録してください）", branch, shikaku.ErrNotFound)
+		return nil, shikaku.CampaignMissing(branch)
 	}
 	if err != nil {
 		return nil, err
