@@ -17,6 +17,26 @@ type Campaign struct {
 	ValidUntil time.Time // 有効期限 of this campaign's certificates
 	Mail       Mail
 	Waves      []Wave
+	Print      Print
+}
+
+// Print holds how the documents are printed.
+type Print struct {
+	GothicFont       string // IPAex Gothic TTF; "" = the standard Debian path
+	MinchoFont       string // IPAmj Mincho TTF, for rare name characters; "" = standard path
+	EnvelopesPerFile int    // cover sheets per spooled PDF file
+	VendorEncoding   string // print-vendor CSV: "utf-8" or "sjis"
+}
+
+// DefaultEnvelopesPerFile is the spool file size when the settings name none.
+const DefaultEnvelopesPerFile = 1000
+
+// PerFile is how many cover sheets go into one spooled PDF file.
+func (p Print) PerFile() int {
+	if p.EnvelopesPerFile < 1 {
+		return DefaultEnvelopesPerFile
+	}
+	return p.EnvelopesPerFile
 }
 
 // Insurer is the sender printed on every document.
@@ -135,6 +155,11 @@ func (c *Campaign) Validate() error {
 				add("[mail] tracking_ranges の %d 番目と %d 番目が重なっています", j+1, i+1)
 			}
 		}
+	}
+	switch c.Print.VendorEncoding {
+	case "", "utf-8", "sjis":
+	default:
+		add("[print] vendor_encoding %q は \"utf-8\" か \"sjis\" にしてください", c.Print.VendorEncoding)
 	}
 	if len(c.Waves) == 0 {
 		add("[[waves]]（送付日）が1つもありません")

@@ -47,6 +47,12 @@ type file struct {
 		ResendEvery    string     `toml:"resend_every"`
 		TrackingRanges [][]string `toml:"tracking_ranges"`
 	} `toml:"mail"`
+	Print struct {
+		GothicFont       string `toml:"gothic_font"`
+		MinchoFont       string `toml:"mincho_font"`
+		EnvelopesPerFile int    `toml:"envelopes_per_file"`
+		VendorEncoding   string `toml:"vendor_encoding"`
+	} `toml:"print"`
 	Waves []struct {
 		SendOn   date `toml:"send_on"`
 		Capacity int  `toml:"capacity"`
@@ -129,6 +135,11 @@ func Parse(text string) (*shikaku.Campaign, error) {
 			PerEnvelope: f.Mail.PerEnvelope, Service: f.Mail.Service,
 			PostageYen: f.Mail.PostageYen, SpecialFeeYen: f.Mail.SpecialFeeYen, ResendEvery: f.Mail.ResendEvery,
 		},
+	}
+	c.Print = shikaku.Print{GothicFont: f.Print.GothicFont, MinchoFont: f.Print.MinchoFont,
+		EnvelopesPerFile: f.Print.EnvelopesPerFile, VendorEncoding: f.Print.VendorEncoding}
+	if md.IsDefined("print", "envelopes_per_file") && c.Print.EnvelopesPerFile < 1 {
+		problems = append(problems, fmt.Sprintf("[print] envelopes_per_file は1以上にしてください（省略時 %d）", shikaku.DefaultEnvelopesPerFile))
 	}
 	if !md.IsDefined("mail", "per_envelope") {
 		c.Mail.PerEnvelope = 4
