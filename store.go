@@ -51,6 +51,9 @@ type Store interface {
 	Decisions(ctx context.Context, branch string) iter.Seq2[DecisionRow, error]
 	EnvelopeLines(ctx context.Context, branch string) iter.Seq2[EnvelopeLine, error]
 	EmployerLines(ctx context.Context, branch string) iter.Seq2[EmployerLine, error]
+	// Mailings yields the envelopes of the bulk mailing in print order,
+	// each with what its cover sheet and cards print.
+	Mailings(ctx context.Context, branch string) iter.Seq2[*Mailing, error]
 	UnmatchedLosses(ctx context.Context, branch string) ([]Loss, error)
 	Summary(ctx context.Context, branch string) (*Summary, error)
 	// DVLeaks counts DV-registered members found in anything that leaves
@@ -138,9 +141,11 @@ type EnvelopeLine struct {
 	ValidUntil     time.Time
 }
 
-// EmployerLine is one row of an employer's 対象者一覧表.
+// EmployerLine is one row of an employer's 対象者一覧表, with the
+// employer it is addressed to.
 type EmployerLine struct {
 	EmployerCode string
+	Employer     Employer
 	Member       MemberKey
 	Name         string
 	NameKana     string

@@ -20,6 +20,7 @@ import (
 	"syscall"
 
 	"shikaku"
+	"shikaku/pdf"
 	"shikaku/wareki"
 )
 
@@ -28,10 +29,23 @@ type Result struct {
 	Summary   *shikaku.Summary
 	Files     int
 	Employers int
+	Print     *PrintResult // nil when no PDFs were asked for
+}
+
+// Options say what to print.
+type Options struct {
+	// Fonts render the PDFs (print/ and employers/CODE.pdf); nil writes
+	// the data files only.
+	Fonts *pdf.Fonts
+	// VendorEncoding of print/vendor.csv: "utf-8" or "sjis"; "" takes
+	// the campaign's setting.
+	VendorEncoding string
+	// PrintProgress is told how many cover sheets are done.
+	PrintProgress func(envelopes int)
 }
 
 // Write exports the campaign of branch into dir.
-func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, error) {
+func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options) (*Result, error) {
 	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
@@ -88,7 +102,7 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 				})
 		},
 		func() error {
-			n, err := writeEmployerLists(ctx, s, branch, dir)
+			n, err := writeEmployerLists(ctx, s, c, opt.Fonts, dir)
 			res.Employers = n
 			return err
 		},
@@ -111,6 +125,17 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 				})
 		},
 	}
+	if opt.Fonts != nil {
+		jobs = append(jobs, func() error {
+			enc := opt.VendorEncoding
+			if enc == "" {
+				enc = c.Print.VendorEncoding
+			}
+			var err error
+			res.Print, err = writePrint(ctx, s, c, opt.Fonts, dir, enc, opt.PrintProgress)
+			return err
+		})
+	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
 	for i, job := range jobs {
@@ -121,10 +146,13 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string) (*Result, e
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := joinErrors(errs); err != nil {
 		return nil, err
 	}
 	res.Files += res.Employers
+	if res.Print != nil {
+		res.Files += res.Employers + len(res.Print.Files) + 1
+	}
 	res.Summary = sum
 	if err := writeFile(filepath.Join(dir, "summary.json"), func(w *bufio.Writer) error {
 		enc := json.NewEncoder(w)
@@ -192,13 +220,34 @@ func SummaryJSON(c *shikaku.Campaign, sum *shikaku.Summary, unmatched []shikaku.
 	return out
 }
 
-// writeEmployerLists writes one CSV per employer into dir/employers. The
-// rows come sorted by employer; each list is rendered in memory and
-// written by a few goroutines (creating tens of thousands of small files
-// is bound by the file system, not the CPU). The lists go to a fresh
-// folder that replaces the old one, so no list of an earlier export
-// survives next to the new ones.
-func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string) (int, error) {
+// joinErrors joins the errors of the export jobs. The glyph problems of
+// the print run and of the employer lists become one list, so that staff
+// see every member concerned once.
+func joinErrors(errs []error) error {
+	var glyphs []pdf.GlyphProblem
+	var others []error
+	for _, err := range errs {
+		var ge *pdf.GlyphError
+		if errors.As(err, &ge) {
+			glyphs = append(glyphs, ge.Problems...)
+		} else if err != nil {
+			others = append(others, err)
+		}
+	}
+	if len(glyphs) > 0 {
+		others = append([]error{pdf.NewGlyphError(glyphs)}, others...)
+	}
+	return errors.Join(others...)
+}
+
+// writeEmployerLists writes one CSV per employer into dir/employers, and
+// its PDF when fonts are given. The rows come sorted by employer; each
+// list is built in memory and written by a few goroutines (creating tens
+// of thousands of small files is bound by the file system, the PDFs by
+// the CPU). The lists go to a fresh folder that replaces the old one, so
+// no list of an earlier export survives next to the new ones.
+func writeEmployerLists(ctx context.Context, s shikaku.Store, c *shikaku.Campaign, fonts *pdf.Fonts, dir string) (int, error) {
+	branch := c.BranchCode
 	final := filepath.Join(dir, "employers")
 	tmp := filepath.Join(dir, ".employers.tmp")
 	if err := os.RemoveAll(tmp); err != nil {
@@ -208,21 +257,45 @@ func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string
 		return 0, fmt.Errorf("出力先フォルダ %s を作れません: %w", tmp, err)
 	}
 	type list struct {
-		code string
-		data []byte
+		code  string
+		data  []byte
+		lines []shikaku.EmployerLine
 	}
 	lists := make(chan list, 64)
 	errs := make(chan error, 4)
-	var wg sync.WaitGroup
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		problems []pdf.GlyphProblem
+	)
+	report := func(err error) {
+		select {
+		case errs <- err:
+		default:
+		}
+	}
 	for range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for l := range lists {
 				if err := writeSmallFile(filepath.Join(tmp, safeName(l.code)+".csv"), l.data); err != nil {
-					select {
-					case errs <- err:
-					default:
+					report(err)
+				}
+				if fonts == nil || len(l.lines) == 0 {
+					continue
+				}
+				b, ps, err := fonts.EmployerListPDF(c, &pdf.EmployerList{Employer: l.lines[0].Employer, Lines: l.lines})
+				switch {
+				case err != nil:
+					report(fmt.Errorf("事業所 %s の対象者一覧表: %w", l.code, err))
+				case len(ps) > 0:
+					mu.Lock()
+					problems = append(problems, ps...)
+					mu.Unlock()
+				default:
+					if err := writeSmallFile(filepath.Join(tmp, safeName(l.code)+".pdf"), b); err != nil {
+						report(err)
 					}
 				}
 			}
@@ -234,14 +307,16 @@ func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string
 		buf   bytes.Buffer
 		w     *csv.Writer
 		count int
+		lines []shikaku.EmployerLine
 	)
 	send := func() {
 		if w == nil {
 			return
 		}
 		w.Flush()
-		lists <- list{cur, bytes.Clone(buf.Bytes())}
+		lists <- list{cur, bytes.Clone(buf.Bytes()), lines}
 		buf.Reset()
+		lines = nil
 		count++
 	}
 	var readErr error
@@ -258,6 +333,9 @@ func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string
 		}
 		w.Write([]string{l.EmployerCode, l.Member.Symbol, l.Member.Number, l.Member.BranchNo,
 			l.Name, l.NameKana, l.Relationship.Label(), wareki.Format(l.SendOn)})
+		if fonts != nil {
+			lines = append(lines, l)
+		}
 	}
 	if readErr == nil {
 		send()
@@ -269,7 +347,12 @@ func writeEmployerLists(ctx context.Context, s shikaku.Store, branch, dir string
 		return 0, readErr
 	}
 	if err := <-errs; err != nil {
+		os.RemoveAll(tmp)
 		return 0, fmt.Errorf("対象者一覧表を書けません: %w", err)
+	}
+	if len(problems) > 0 {
+		os.RemoveAll(tmp)
+		return 0, pdf.NewGlyphError(problems)
 	}
 	if err := os.RemoveAll(final); err != nil {
 		return 0, fmt.Errorf("古い対象者一覧表 %s を削除できません: %w", final, err)

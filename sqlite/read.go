@@ -57,21 +57,58 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 // employer then key. Households of voluntary insured persons have no
 // employer (employer_code ”) and are on no list.
 func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shikaku.EmployerLine, error] {
-	return stream(ctx, s.db, `SELECT e.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on
+	return stream(ctx, s.db, `SELECT e.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on,
+			COALESCE(em.name, ''), COALESCE(em.postal_code, ''), COALESCE(em.address, ''), COALESCE(em.address_line2, ''),
+			COALESCE(em.contact, ''), em.closed_on
 		FROM envelopes e
 		JOIN certificates c ON c.envelope_id = e.envelope_id
 		JOIN members m ON m.id = c.member_id
+		LEFT JOIN employers em ON em.employer_code = e.employer_code
 		WHERE e.branch_code = ? AND e.kind = 'bulk' AND e.employer_code <> '' AND m.dv = 0
 		ORDER BY e.employer_code, m.symbol, m.number, m.branch_no`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.EmployerLine) error {
 			var rel string
-			var send sql.NullInt64
+			var send, closed sql.NullInt64
 			l.Member.Branch = branch
-			err := r.Scan(&l.EmployerCode, &l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.Name, &l.NameKana, &rel, &send)
+			em := &l.Employer
+			err := r.Scan(&l.EmployerCode, &l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.Name, &l.NameKana, &rel, &send,
+				&em.Name, &em.PostalCode, &em.Address, &em.AddressLine2, &em.Contact, &closed)
 			l.Relationship = shikaku.Relationship(rel)
 			l.SendOn = parseDate(send)
+			em.Code, em.ClosedOn = l.EmployerCode, parseDate(closed)
 			return err
 		})
+}
+
+// Mailings yields the envelopes of the bulk mailing in print order with
+// what their cover sheets and cards print.
+func (s *Store) Mailings(ctx context.Context, branch string) iter.Seq2[*shikaku.Mailing, error] {
+	return shikaku.GroupMailings(stream(ctx, s.db, `SELECT e.envelope_id, e.seq, e.symbol, e.number, e.addressee_no, e.employer_code,
+			e.k, e.n, e.tracking_no, e.wave, e.send_on, e.postal_code, e.address, e.address_line2, a.name, a.language,
+			c.certificate_id, m.branch_no, c.issued_on, c.valid_until,
+			m.name, m.name_kana, m.birth_date, m.sex, m.relationship, m.acquired_on, COALESCE(m.copay_rate, 0)
+		FROM envelopes e
+		JOIN certificates c ON c.envelope_id = e.envelope_id
+		JOIN members m ON m.id = c.member_id
+		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
+		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`,
+		[]any{branch}, func(r *sql.Rows, row *shikaku.MailingRow) error {
+			var tn int64
+			var send, issued, valid, birth, acquired sql.NullInt64
+			var rel string
+			e, k := &row.Envelope, &row.Card
+			e.Household.Branch = branch
+			err := r.Scan(&e.ID, &e.Seq, &e.Household.Symbol, &e.Household.Number, &e.Addressee.BranchNo, &e.EmployerCode,
+				&e.K, &e.N, &tn, &e.Wave, &send, &e.To.PostalCode, &e.To.Address, &e.To.Line2, &row.AddresseeName, &row.Language,
+				&k.ID, &k.Member.BranchNo, &issued, &valid,
+				&k.Name, &k.NameKana, &birth, &k.Sex, &rel, &acquired, &k.CopayRate)
+			e.Addressee.HouseholdKey, k.Member.HouseholdKey = e.Household, e.Household
+			e.TrackingNumber = shikaku.TrackingNumber(tn)
+			e.SendOn, k.IssuedOn, k.ValidUntil = parseDate(send), parseDate(issued), parseDate(valid)
+			k.BirthDate, k.AcquiredOn = parseDate(birth), parseDate(acquired)
+			k.Relationship = shikaku.Relationship(rel)
+			return err
+		}))
 }
 
 // UnmatchedLosses lists the loss rows whose key is not a member of the branch.

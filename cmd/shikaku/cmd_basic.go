@@ -143,7 +143,8 @@ func runPack(ctx context.Context, e *env, args []string) error {
 }
 
 func runExport(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "export", "export DIR")
+	f := newFlags(e, "export", "export DIR [--no-pdf] [--vendor-encoding utf-8|sjis]")
+	po := f.printFlags()
 	pos, err := f.parse(args)
 	if err != nil {
 		return err
@@ -152,7 +153,7 @@ func runExport(ctx context.Context, e *env, args []string) error {
 		return usagef("使い方: shikaku export 出力先フォルダ")
 	}
 	return f.withCampaign(ctx, func(s shikaku.Store, branch string) error {
-		_, err := stepExport(ctx, e, s, branch, pos[0])
+		_, err := stepExport(ctx, e, s, branch, pos[0], po)
 		return err
 	})
 }

@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"shikaku"
+	"shikaku/pdf"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"shikaku/synth"
@@ -54,7 +57,9 @@ func generate(e *env, dir string, members int, seed uint64) (synth.Files, error)
 // runBench measures run end to end on generated members: the time of
 // each step and the peak memory of the process. Generation is not timed.
 func runBench(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "bench", "bench [--members N] [--dir DIR] [--cpuprofile FILE]")
+	f := newFlags(e, "bench", "bench [--members N] [--dir DIR] [--cpuprofile FILE] [--no-pdf] | bench --print ENVELOPES")
+	po := f.printFlags()
+	printN := f.Int("print", 0, "run の代わりに、合成した封筒 N 通の送付書 PDF 出力だけを計測する")
 	members := f.Int("members", 1000000, "加入者の数")
 	dir := f.String("dir", "", "作業フォルダ（既定は一時フォルダ。終了後に削除）")
 	seed := f.Uint64("seed", 1, "乱数の種")
@@ -70,6 +75,9 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		defer os.RemoveAll(tmp)
 		work = tmp
+	}
+	if *printN > 0 {
+		return benchPrint(ctx, e, *printN, work, *cpuprofile)
 	}
 	in := filepath.Join(work, "input")
 	if err := os.MkdirAll(in, 0o755); err != nil {
@@ -110,7 +118,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	quiet.tty = false
 	runtime.GC()
 	start = time.Now()
-	_, _, times, err := runAll(ctx, &quiet, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, out)
+	_, _, times, err := runAll(ctx, &quiet, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, out, po)
 	if err != nil {
 		return err
 	}
@@ -137,3 +145,59 @@ func runBench(ctx context.Context, e *env, args []string) error {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// benchPrint measures the print run alone: n synthetic envelopes (1–4
+// cards each) spooled into PDF files on every core.
+func benchPrint(ctx context.Context, e *env, n int, work, cpuprofile string) error {
+	c := synth.Kagoshima("46")
+	c.Mail.TrackingRanges = shikaku.TrackingRanges{{First: 5600000000, Last: 5699999999}}
+	start := time.Now()
+	fonts, err := pdf.LoadFonts(c.Print.GothicFont, c.Print.MinchoFont)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "フォント読み込み %s（%s）\n", time.Since(start).Round(time.Millisecond), strings.Join(fonts.Paths(), ", "))
+	dir := filepath.Join(work, "print")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if cpuprofile != "" {
+		pf, err := os.Create(cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	runtime.GC()
+	var cpuBefore syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuBefore)
+	start = time.Now()
+	res, err := fonts.Spool(ctx, c, synth.Mailings(c, n, 1), dir, c.Print.PerFile(), nil, nil)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	var cpuAfter syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuAfter)
+	cpu := time.Duration(cpuAfter.Utime.Nano() + cpuAfter.Stime.Nano() - cpuBefore.Utime.Nano() - cpuBefore.Stime.Nano())
+	var bytes int64
+	for _, f := range res.Files {
+		bytes += f.Bytes
+	}
+	cores := runtime.GOMAXPROCS(0)
+	rate := float64(res.Pages) / elapsed.Seconds()
+	fmt.Fprintf(e.stdout, "\n送付書 PDF（封筒 %s 通, %d コア）\n", num(n), cores)
+	fmt.Fprintf(e.stdout, "  pages            %12s\n", num(res.Pages))
+	fmt.Fprintf(e.stdout, "  files            %12s\n", num(len(res.Files)))
+	fmt.Fprintf(e.stdout, "  seconds          %12.2f\n", elapsed.Seconds())
+	fmt.Fprintf(e.stdout, "  pages/s          %12.0f\n", rate)
+	fmt.Fprintf(e.stdout, "  pages/s per core %12.0f\n", rate/float64(cores))
+	fmt.Fprintf(e.stdout, "  CPU busy         %11.0f%%\n", 100*cpu.Seconds()/elapsed.Seconds()/float64(cores))
+	fmt.Fprintf(e.stdout, "  output MiB       %12.0f（1 ページ %.1f KiB）\n", float64(bytes)/(1<<20), float64(bytes)/1024/float64(max(res.Pages, 1)))
+	fmt.Fprintf(e.stdout, "  peak RSS MiB     %12.0f\n", peakRSSMiB())
+	return nil
+}

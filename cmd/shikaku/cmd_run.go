@@ -35,7 +35,7 @@ type timing struct {
 
 // runAll does init, import, extract, crossmatch, pack and export into a
 // fresh database, and returns the time of each step.
-func runAll(ctx context.Context, e *env, url string, in inputs, out string) (*export.Result, *shikaku.Campaign, []timing, error) {
+func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *printOptions) (*export.Result, *shikaku.Campaign, []timing, error) {
 	var times []timing
 	mark := time.Now()
 	lap := func(step string) {
@@ -77,7 +77,7 @@ func runAll(ctx context.Context, e *env, url string, in inputs, out string) (*ex
 		return nil, nil, times, err
 	}
 	lap("pack")
-	res, err := stepExport(ctx, e, s, c.BranchCode, out)
+	res, err := stepExport(ctx, e, s, c.BranchCode, out, po)
 	if err != nil {
 		return nil, nil, times, err
 	}
@@ -104,7 +104,8 @@ func freshDB(flagValue, out string) (string, error) {
 }
 
 func runRun(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "run", "run --campaign F --members F --employers F --losses F --out DIR")
+	f := newFlags(e, "run", "run --campaign F --members F --employers F --losses F --out DIR [--no-pdf]")
+	po := f.printFlags()
 	var in inputs
 	f.StringVar(&in.campaign, "campaign", "", "キャンペーン設定ファイル（TOML）")
 	f.StringVar(&in.members, "members", "", "加入者ファイル")
@@ -130,7 +131,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, c, _, err := runAll(ctx, e, url, in, *out)
+	res, c, _, err := runAll(ctx, e, url, in, *out, po)
 	if err != nil {
 		return err
 	}
@@ -139,7 +140,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "demo", "demo [--members N] [--out DIR] [--seed S]")
+	f := newFlags(e, "demo", "demo [--members N] [--out DIR] [--seed S] [--no-pdf]")
+	po := f.printFlags()
 	members := f.Int("members", 10000, "合成する加入者の数（おおよそ）")
 	out := f.String("out", "demo-out", "出力先フォルダ")
 	seed := f.Uint64("seed", 1, "乱数の種（同じ種なら同じデータ）")
@@ -161,7 +163,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, c, _, err := runAll(ctx, e, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, *out)
+	res, c, _, err := runAll(ctx, e, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, *out, po)
 	if err != nil {
 		return err
 	}

@@ -8,11 +8,13 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"shikaku"
 	"shikaku/csvin"
 	"shikaku/export"
+	"shikaku/pdf"
 	"shikaku/pipe"
 	"shikaku/settings"
 )
@@ -230,13 +232,69 @@ func stepPack(ctx context.Context, e *env, s shikaku.Store, branch string) (shik
 	return res, nil
 }
 
-func stepExport(ctx context.Context, e *env, s shikaku.Store, branch, dir string) (*export.Result, error) {
+// printOptions are the export's choices about PDFs.
+type printOptions struct {
+	noPDF          bool
+	vendorEncoding string
+}
+
+// printFlags adds the options of commands that export.
+func (f *flags) printFlags() *printOptions {
+	po := &printOptions{}
+	f.BoolVar(&po.noPDF, "no-pdf", false, "PDF（print/ と employers/*.pdf）を作らず、CSV と集計だけを出力する")
+	f.StringVar(&po.vendorEncoding, "vendor-encoding", "", "印刷業者向けデータ print/vendor.csv の文字コード: utf-8 または sjis（既定は設定ファイルの [print] vendor_encoding、なければ utf-8）")
+	return po
+}
+
+func stepExport(ctx context.Context, e *env, s shikaku.Store, branch, dir string, po *printOptions) (*export.Result, error) {
 	start := time.Now()
-	res, err := export.Write(ctx, s, branch, dir)
+	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(e.stdout, "%s に出力しました（対象者一覧表 %s 事業所）\n", dir, num(res.Employers))
+	var opt export.Options
+	if po == nil {
+		po = &printOptions{}
+	}
+	switch po.vendorEncoding {
+	case "", "utf-8", "sjis":
+		opt.VendorEncoding = po.vendorEncoding
+	default:
+		return nil, usagef("--vendor-encoding %q は utf-8 か sjis にしてください", po.vendorEncoding)
+	}
+	var p *progress
+	if !po.noPDF {
+		fonts, err := pdf.LoadFonts(c.Print.GothicFont, c.Print.MinchoFont)
+		if err != nil {
+			return nil, err
+		}
+		e.log.Debug("fonts loaded", "paths", fonts.Paths(), "elapsed", time.Since(start))
+		opt.Fonts = fonts
+		var mu sync.Mutex
+		n := 0
+		opt.PrintProgress = func(envelopes int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if p == nil {
+				p = e.progress(-1, "送付書を印刷データに出力中")
+			}
+			n += envelopes
+			p.set(n)
+		}
+	}
+	res, err := export.Write(ctx, s, branch, dir, opt)
+	if p != nil {
+		p.done()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if res.Print != nil {
+		fmt.Fprintf(e.stdout, "%s に出力しました（対象者一覧表 %s 事業所、印刷データ %s ファイル・%s ページ）\n",
+			dir, num(res.Employers), num(len(res.Print.Files)), num(res.Print.Pages))
+	} else {
+		fmt.Fprintf(e.stdout, "%s に出力しました（対象者一覧表 %s 事業所、PDF なし）\n", dir, num(res.Employers))
+	}
 	e.log.Info("export", "branch", branch, "dir", dir, "files", res.Files, "elapsed", time.Since(start))
 	return res, nil
 }
