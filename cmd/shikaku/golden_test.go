@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -9,8 +10,9 @@ import (
 )
 
 // TestExportGolden runs a small demo and compares every exported file
-// with testdata/golden. Run with -update to rewrite the golden files after
-// a deliberate change, and review the diff.
+// with testdata/golden: data files byte for byte, PDFs by their text
+// (pdftotext -layout, kept as FILE.pdf.txt). Run with -update to rewrite
+// the golden files after a deliberate change, and review the diff.
 func TestExportGolden(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, dir, "demo", "--members", "80", "--seed", "5", "--out", "out")
@@ -23,6 +25,13 @@ func TestExportGolden(t *testing.T) {
 		rel, _ := filepath.Rel(out, path)
 		if strings.HasPrefix(rel, "input") || strings.HasPrefix(rel, "shikaku.db") {
 			return nil
+		}
+		if strings.HasSuffix(rel, ".pdf") {
+			text, err := exec.Command("pdftotext", "-layout", path, path+".txt").CombinedOutput()
+			if err != nil {
+				t.Fatalf("pdftotext %s: %v %s (apt-get install poppler-utils)", rel, err, text)
+			}
+			rel += ".txt"
 		}
 		got = append(got, rel)
 		return nil
