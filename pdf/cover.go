@@ -240,7 +240,7 @@ func (f *Fonts) coverSheets(c *shikaku.Campaign, mailings []*shikaku.Mailing, fi
 		}
 	}
 	if len(d.problems) > 0 {
-		return nil, d.problems, nil
+		return nil, dedupe(d.problems), nil
 	}
 	b, err := d.bytes(fin)
 	return b, nil, err

@@ -179,7 +179,7 @@ func (f *Fonts) employerList(c *shikaku.Campaign, l *EmployerList, fin *finisher
 			d.centre(pageW/2, 285, 8, fmt.Sprintf("%s　事業所記号 %s　%d / %d ページ", c.Insurer.Name, l.Employer.Code, page, pages))
 		})
 	if len(d.problems) > 0 {
-		return nil, d.problems, nil
+		return nil, dedupe(d.problems), nil
 	}
 	b, err := d.bytes(fin)
 	return b, nil, err
@@ -225,7 +225,7 @@ func (f *Fonts) ResendLetterPDF(c *shikaku.Campaign, l *ResendLetter) ([]byte, [
 			d.centre(pageW/2, 285, 8, fmt.Sprintf("%s　事業所記号 %s　%d / %d ページ", c.Insurer.Name, l.Employer.Code, page, pages))
 		})
 	if len(d.problems) > 0 {
-		return nil, d.problems, nil
+		return nil, dedupe(d.problems), nil
 	}
 	b, err := d.bytes(nil)
 	return bytes.Clone(b), nil, err

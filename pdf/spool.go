@@ -32,18 +32,22 @@ func (e *GlyphError) Error() string {
 // NewGlyphError lists problems once each, by member.
 func NewGlyphError(ps []GlyphProblem) *GlyphError { return &GlyphError{Problems: dedupe(ps)} }
 
-// dedupe sorts problems and drops repeats (the same name on several
-// documents).
+// dedupe sorts problems and keeps one per member and field (a name is
+// printed on the sheet, the card and the lists): the shortest text,
+// which is the value itself.
 func dedupe(ps []GlyphProblem) []GlyphProblem {
 	sort.SliceStable(ps, func(i, j int) bool {
 		if ps[i].Who != ps[j].Who {
 			return ps[i].Who < ps[j].Who
 		}
-		return ps[i].Field < ps[j].Field
+		if ps[i].Field != ps[j].Field {
+			return ps[i].Field < ps[j].Field
+		}
+		return len(ps[i].Text) < len(ps[j].Text)
 	})
 	out := ps[:0]
 	for i, p := range ps {
-		if i > 0 && p.Who == ps[i-1].Who && p.Field == ps[i-1].Field && p.Text == ps[i-1].Text {
+		if i > 0 && p.Who == ps[i-1].Who && p.Field == ps[i-1].Field {
 			continue
 		}
 		out = append(out, p)

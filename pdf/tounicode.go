@@ -85,8 +85,12 @@ func (f *finisher) object(out *bytes.Buffer, obj []byte) error {
 	}
 	rest := obj[head+len(plainStream):]
 	nl := bytes.IndexByte(rest, '\n')
+	if nl < 0 {
+		out.Write(obj)
+		return nil
+	}
 	n, err := strconv.Atoi(string(rest[:nl]))
-	if err != nil || !bytes.HasPrefix(rest[nl+1:], []byte(">>\nstream\n")) {
+	if err != nil || n < 0 || !bytes.HasPrefix(rest[nl+1:], []byte(">>\nstream\n")) {
 		out.Write(obj)
 		return nil
 	}
@@ -150,7 +154,7 @@ func readXref(pdf []byte) (offsets []int, xrefAt int, trailer []byte, err error)
 			return nil, 0, nil, fmt.Errorf("xref に空の行があります")
 		}
 		o, err := strconv.Atoi(string(fs[0]))
-		if err != nil || o <= prev {
+		if err != nil || o <= prev || o >= xrefAt {
 			return nil, 0, nil, fmt.Errorf("xref の行 %q が読めません", l)
 		}
 		offsets = append(offsets, o)
