@@ -162,12 +162,15 @@ type Summary struct {
 	EnvelopesBySize map[int]int        `json:"envelopes_by_size"`
 	Waves           []WaveSummary      `json:"envelopes_per_wave"`
 	Employers       int                `json:"employers"`
+	// EnvelopesByLanguage counts envelopes per flyer language (説明用
+	// チラシ): the addressee's language.
+	EnvelopesByLanguage map[string]int `json:"envelopes_by_language"`
 }
 
 // NewSummary is an empty summary of a campaign: every decision code and
 // every envelope size present, at zero.
 func NewSummary(c *Campaign) *Summary {
-	sum := &Summary{Decisions: map[ReasonCode]int{}, EnvelopesBySize: map[int]int{}}
+	sum := &Summary{Decisions: map[ReasonCode]int{}, EnvelopesBySize: map[int]int{}, EnvelopesByLanguage: map[string]int{}}
 	for _, code := range ReasonCodes {
 		sum.Decisions[code] = 0
 	}

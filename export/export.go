@@ -175,8 +175,11 @@ type Summary struct {
 	EnvelopesBySize  map[string]int             `json:"envelopes_by_size"`
 	EnvelopesPerWave []Wave                     `json:"envelopes_per_wave"`
 	Employers        int                        `json:"employers"`
-	Postage          Postage                    `json:"postage"`
-	UnmatchedLosses  Unmatched                  `json:"unmatched_losses"`
+	// EnvelopesByLanguage counts envelopes per flyer language (外国語版
+	// チラシ): which flyer the print vendor puts in.
+	EnvelopesByLanguage map[string]int `json:"envelopes_by_language"`
+	Postage             Postage        `json:"postage"`
+	UnmatchedLosses     Unmatched      `json:"unmatched_losses"`
 }
 
 // Wave is one send in summary.json.
@@ -204,9 +207,10 @@ func SummaryJSON(c *shikaku.Campaign, sum *shikaku.Summary, unmatched []shikaku.
 	out := Summary{
 		Campaign: c.Name, BranchCode: c.BranchCode, Members: sum.Members, Decisions: sum.Decisions,
 		Certificates: sum.Certificates, Envelopes: sum.Envelopes, EnvelopesBySize: map[string]int{},
-		Employers:       sum.Employers,
-		Postage:         Postage{PerEnvelopeYen: c.EnvelopeCostYen(), TotalYen: c.EnvelopeCostYen() * sum.Envelopes},
-		UnmatchedLosses: Unmatched{Count: len(unmatched), Keys: []string{}},
+		Employers:           sum.Employers,
+		EnvelopesByLanguage: sum.EnvelopesByLanguage,
+		Postage:             Postage{PerEnvelopeYen: c.EnvelopeCostYen(), TotalYen: c.EnvelopeCostYen() * sum.Envelopes},
+		UnmatchedLosses:     Unmatched{Count: len(unmatched), Keys: []string{}},
 	}
 	for size, n := range sum.EnvelopesBySize {
 		out.EnvelopesBySize[strconv.Itoa(size)] = n

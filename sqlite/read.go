@@ -177,7 +177,25 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	}
 	err = s.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT employer_code) FROM envelopes
 		WHERE branch_code = ? AND kind = 'bulk' AND employer_code <> ''`, branch).Scan(&sum.Employers)
-	return sum, err
+	if err != nil {
+		return nil, err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT a.language, COUNT(*) FROM envelopes e
+		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
+		WHERE e.branch_code = ? AND e.kind = 'bulk' GROUP BY a.language`, branch)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var lang string
+		var n int
+		if err := rows.Scan(&lang, &n); err != nil {
+			return nil, err
+		}
+		sum.EnvelopesByLanguage[lang] = n
+	}
+	return sum, rows.Err()
 }
 
 // DVLeaks counts DV-registered members that anything leaving the insurer

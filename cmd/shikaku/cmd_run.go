@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -191,6 +192,23 @@ func printSummary(w io.Writer, c *shikaku.Campaign, res *export.Result) {
 	cost := c.EnvelopeCostYen()
 	row(fmt.Sprintf("郵送料（%s %d円＋特定記録 %d円）", "定形", c.Mail.PostageYen, c.Mail.SpecialFeeYen), num(cost*s.Envelopes)+" 円")
 	row("対象者一覧表（事業所）", num(s.Employers)+" 件")
+	langs := make([]string, 0, len(s.EnvelopesByLanguage))
+	for l := range s.EnvelopesByLanguage {
+		langs = append(langs, l)
+	}
+	sort.Slice(langs, func(i, j int) bool {
+		return (langs[i] == "ja") != (langs[j] == "ja") && langs[i] == "ja" || (langs[i] != "ja") == (langs[j] != "ja") && langs[i] < langs[j]
+	})
+	for _, l := range langs {
+		label := "説明用チラシ（日本語）"
+		if l != "ja" {
+			label = "外国語版チラシ（" + l + "）"
+		}
+		row(label, num(s.EnvelopesByLanguage[l])+" 通")
+	}
+	if p := res.Print; p != nil {
+		row("印刷データ（送付書 PDF）", fmt.Sprintf("%s ファイル %s ページ", num(len(p.Files)), num(p.Pages)))
+	}
 }
 
 // padRight pads to a display width, counting full-width characters as 2.

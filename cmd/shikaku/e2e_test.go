@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/text/encoding/japanese"
+
 	"shikaku"
 	"shikaku/postgres"
 	"shikaku/synth"
@@ -119,6 +121,7 @@ type summaryFile struct {
 	UnmatchedLosses struct {
 		Count int `json:"count"`
 	} `json:"unmatched_losses"`
+	EnvelopesByLanguage map[string]int `json:"envelopes_by_language"`
 }
 
 // checkInvariants checks an export folder against the member file.
@@ -266,7 +269,74 @@ func checkInvariants(t *testing.T, out, membersCSV string) summaryFile {
 	if listed == 0 || listed > len(certs) {
 		t.Errorf("%d rows on employer lists for %d certificates", listed, len(certs))
 	}
+	checkPrint(t, out, lines, dv, sum)
 	return sum
+}
+
+// checkPrint checks print/ and the employer PDFs against envelopes.csv:
+// the vendor data holds every certificate in the same print order, each
+// cover sheet is one page of the file and page it names, no DV member
+// appears, and every employer list has its PDF.
+func checkPrint(t *testing.T, out string, lines []map[string]string, dv map[string]bool, sum summaryFile) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join(out, "print")); os.IsNotExist(err) {
+		return // exported with --no-pdf
+	}
+	vendor := readCSV(t, filepath.Join(out, "print", "vendor.csv"))
+	if len(vendor) != len(lines) {
+		t.Fatalf("vendor.csv has %d rows, envelopes.csv %d", len(vendor), len(lines))
+	}
+	pagesOf := map[string]int{}
+	for i, v := range vendor {
+		l := lines[i]
+		if v["certificate_id"] != l["certificate_id"] || v["envelope_id"] != l["envelope_id"] || v["tracking_no"] != l["tracking_no"] {
+			t.Fatalf("vendor.csv row %d is %s/%s, envelopes.csv has %s/%s", i+1, v["envelope_id"], v["certificate_id"], l["envelope_id"], l["certificate_id"])
+		}
+		if dv[key(v)] {
+			t.Errorf("DV member %s in vendor.csv", key(v))
+		}
+		if v["position"] == "1" {
+			page, _ := strconv.Atoi(v["page"])
+			if page != pagesOf[v["file"]]+1 {
+				t.Errorf("%s: envelope %s on page %d, expected %d", v["file"], v["envelope_id"], page, pagesOf[v["file"]]+1)
+			}
+			pagesOf[v["file"]] = page
+		}
+	}
+	pdfs, _ := filepath.Glob(filepath.Join(out, "print", "*.pdf"))
+	total := 0
+	for _, f := range pdfs {
+		info, err := exec.Command("pdfinfo", f).Output()
+		if err != nil {
+			t.Fatalf("pdfinfo %s: %v (apt-get install poppler-utils)", f, err)
+		}
+		var pages int
+		for _, line := range strings.Split(string(info), "\n") {
+			if rest, ok := strings.CutPrefix(line, "Pages:"); ok {
+				pages, _ = strconv.Atoi(strings.TrimSpace(rest))
+			}
+		}
+		if pages != pagesOf[filepath.Base(f)] {
+			t.Errorf("%s has %d pages, vendor.csv places %d", f, pages, pagesOf[filepath.Base(f)])
+		}
+		total += pages
+	}
+	if total != sum.Envelopes {
+		t.Errorf("%d cover sheets for %d envelopes", total, sum.Envelopes)
+	}
+	byLang := 0
+	for _, n := range sum.EnvelopesByLanguage {
+		byLang += n
+	}
+	if byLang != sum.Envelopes || sum.EnvelopesByLanguage["ja"] == 0 {
+		t.Errorf("envelopes by language %v for %d envelopes", sum.EnvelopesByLanguage, sum.Envelopes)
+	}
+	csvs, _ := filepath.Glob(filepath.Join(out, "employers", "*.csv"))
+	for _, f := range csvs {
+		if _, err := os.Stat(strings.TrimSuffix(f, ".csv") + ".pdf"); err != nil {
+			t.Errorf("employer list %s has no PDF", f)
+		}
+	}
 }
 
 func nonZero(m map[string]int) map[string]int {
@@ -560,4 +630,107 @@ func TestUsage(t *testing.T) {
 		t.Errorf("demo --members 0: %d", code)
 	}
 	_ = time.Second
+}
+
+// renameTarget gives the first TARGET member of a run a new name in a
+// copy of the member file, and returns the copy and the member's key.
+func renameTarget(t *testing.T, membersCSV, decisionsCSV, to, name string, skip int) string {
+	t.Helper()
+	var target string
+	for _, d := range readCSV(t, decisionsCSV) {
+		if d["decision"] == "TARGET" {
+			if skip == 0 {
+				target = key(d)
+				break
+			}
+			skip--
+		}
+	}
+	f, err := os.Open(membersCSV)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	for _, r := range recs[1:] {
+		if r[col["branch_code"]]+"-"+r[col["symbol"]]+"-"+r[col["number"]]+"-"+r[col["branch_no"]] == target {
+			r[col["name"]] = name
+		}
+	}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	w.WriteAll(recs)
+	if err := os.WriteFile(to, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return target
+}
+
+// TestPrintNames: a name with 𠮷 (beyond the BMP, in IPAmj only) is
+// printed and comes out in the PDF's text layer; a name no font can draw
+// stops the export and names the member, and no print folder is left.
+func TestPrintNames(t *testing.T) {
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "in"), 0o755)
+	files, _, err := synth.Generate(filepath.Join(dir, "in"), synth.Options{Members: 600, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := func(members, out string) []string {
+		return []string{"run", "--campaign", files.Campaign, "--employers", files.Employers, "--members", members, "--out", out}
+	}
+	mustRun(t, dir, in(files.Members, "plain")...)
+	decisions := filepath.Join(dir, "plain", "decisions.csv")
+
+	yoshida := filepath.Join(dir, "yoshida.csv")
+	who := renameTarget(t, files.Members, decisions, yoshida, "𠮷田　花子", 0)
+	mustRun(t, dir, in(yoshida, "yoshida")...)
+	vendor := readCSV(t, filepath.Join(dir, "yoshida", "print", "vendor.csv"))
+	found := false
+	for _, v := range vendor {
+		if key(v) == who {
+			found = true
+			text, err := exec.Command("pdftotext", filepath.Join(dir, "yoshida", "print", v["file"]), "-").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(text), "𠮷田") {
+				t.Errorf("%s: 𠮷田 not in the text of %s", who, v["file"])
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("%s not in vendor.csv", who)
+	}
+	// 𠮷 has no Shift_JIS code: the CP932 vendor file is refused, naming the member.
+	r := run(t, dir, nil, "export", "sjis", "--db", "sqlite:"+filepath.Join(dir, "yoshida", "shikaku.db"), "--vendor-encoding", "sjis")
+	if r.code == 0 || !strings.Contains(r.stderr, who) || !strings.Contains(r.stderr, "Shift_JIS") {
+		t.Errorf("sjis export with 𠮷: exit %d\n%s", r.code, r.stderr)
+	}
+	// Without 𠮷 the CP932 file carries the same rows as the UTF-8 one.
+	mustRun(t, dir, "export", "sjis", "--db", "sqlite:"+filepath.Join(dir, "plain", "shikaku.db"), "--vendor-encoding", "sjis")
+	sjis, _ := os.ReadFile(filepath.Join(dir, "sjis", "print", "vendor.csv"))
+	utf8, _ := os.ReadFile(filepath.Join(dir, "plain", "print", "vendor.csv"))
+	decoded, err := japanese.ShiftJIS.NewDecoder().Bytes(sjis)
+	if err != nil || !bytes.Equal(decoded, utf8) || bytes.Equal(sjis, utf8) {
+		t.Errorf("the CP932 vendor file does not decode to the UTF-8 one (err %v)", err)
+	}
+
+	// A character no font has: the export stops and lists the member.
+	gaiji := filepath.Join(dir, "gaiji.csv")
+	who = renameTarget(t, files.Members, decisions, gaiji, "\U0010FFFD木　一郎", 1)
+	r = run(t, dir, nil, in(gaiji, "gaiji")...)
+	if r.code == 0 || !strings.Contains(r.stderr, who) || !strings.Contains(r.stderr, "U+10FFFD") {
+		t.Errorf("undrawable name: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "gaiji", "print")); !os.IsNotExist(err) {
+		t.Error("a print folder was left behind after the stop")
+	}
 }
