@@ -29,6 +29,7 @@ func Run(t *testing.T, open Open) {
 		{"CrossMatch", testCrossMatch},
 		{"PackIsAtomic", testPackAtomic},
 		{"PackOnceAndNumbersUnique", testPackOnce},
+		{"MailingsAsPrinted", testMailings},
 		{"BranchesAreSeparate", testBranches},
 		{"BranchesConcurrently", testBranchesConcurrently},
 	}
@@ -361,6 +362,9 @@ func testPackOnce(t *testing.T, s shikaku.Store) {
 		if err != nil || l.EmployerCode != "E1" {
 			t.Fatalf("%+v %v", l, err)
 		}
+		if l.Employer.Code != "E1" || l.Employer.Name != "株式会社テスト" || l.Employer.PostalCode != "8900053" {
+			t.Fatalf("employer of the list: %+v", l.Employer)
+		}
 		lines++
 	}
 	if lines != res.Certificates {
@@ -456,4 +460,68 @@ func campaign(s shikaku.Store, branch string, first uint64, households int) erro
 		return fmt.Errorf("branch %s pack: %w", branch, err)
 	}
 	return nil
+}
+
+// testMailings reads the envelopes back as the print run does: in print
+// order, each with its cards in position order and everything printed.
+func testMailings(t *testing.T, s shikaku.Store) {
+	ms := Members("46", 30)
+	ms[0].Language, ms[0].CopayRate, ms[0].Name = "vi", 3, "𠮷田　太郎"
+	mustImport(t, s, ms)
+	c := Campaign("46", 5646600000)
+	mustExtract(t, s, c)
+	res, err := pack(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []shikaku.EnvelopeLine
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, l)
+	}
+	byKey := map[shikaku.MemberKey]*shikaku.Member{}
+	for i := range ms {
+		byKey[ms[i].Key] = &ms[i]
+	}
+	i, envelopes := 0, 0
+	langs := map[string]int{}
+	for m, err := range s.Mailings(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		envelopes++
+		langs[m.Language]++
+		if len(m.Cards) == 0 || len(m.Cards) > 4 {
+			t.Fatalf("envelope %s has %d cards", m.ID, len(m.Cards))
+		}
+		insured := byKey[shikaku.MemberKey{HouseholdKey: m.Household, BranchNo: "00"}]
+		if m.AddresseeName != byKey[m.Addressee].Name || m.To.PostalCode != insured.PostalCode || m.To.Address != insured.Address {
+			t.Errorf("envelope %s addressed to %q %+v", m.ID, m.AddresseeName, m.To)
+		}
+		for _, k := range m.Cards {
+			l := lines[i]
+			i++
+			if k.ID != l.CertificateID || m.ID != l.EnvelopeID || m.TrackingNumber != l.TrackingNumber || !m.SendOn.Equal(l.SendOn) {
+				t.Fatalf("card %s in %s, envelopes.csv order has %s in %s", k.ID, m.ID, l.CertificateID, l.EnvelopeID)
+			}
+			mem := byKey[k.Member]
+			if k.Name != mem.Name || k.NameKana != mem.NameKana || !k.BirthDate.Equal(mem.BirthDate) || k.Sex != mem.Sex ||
+				k.Relationship != mem.Relationship || !k.AcquiredOn.Equal(mem.AcquiredOn) || k.CopayRate != mem.CopayRate ||
+				!k.IssuedOn.Equal(m.SendOn) || !k.ValidUntil.Equal(l.ValidUntil) {
+				t.Errorf("card %s of %s: %+v", k.ID, k.Member, k)
+			}
+		}
+	}
+	if envelopes != res.Envelopes || i != len(lines) {
+		t.Errorf("%d mailings with %d cards; pack made %d envelopes, %d certificates", envelopes, i, res.Envelopes, len(lines))
+	}
+	sum, err := s.Summary(ctx, "46")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sum.EnvelopesByLanguage) != fmt.Sprint(langs) || langs["vi"] != 1 {
+		t.Errorf("envelopes by language %v, mailings %v", sum.EnvelopesByLanguage, langs)
+	}
 }
