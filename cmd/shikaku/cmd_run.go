@@ -143,6 +143,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 func runDemo(ctx context.Context, e *env, args []string) error {
 	f := newFlags(e, "demo", "demo [--members N] [--out DIR] [--seed S] [--no-pdf]")
 	po := f.printFlags()
+	po.fontsOptional = true
 	members := f.Int("members", 10000, "合成する加入者の数（おおよそ）")
 	out := f.String("out", "demo-out", "出力先フォルダ")
 	seed := f.Uint64("seed", 1, "乱数の種（同じ種なら同じデータ）")

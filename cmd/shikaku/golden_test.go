@@ -14,6 +14,7 @@ import (
 // (pdftotext -layout, kept as FILE.pdf.txt). Run with -update to rewrite
 // the golden files after a deliberate change, and review the diff.
 func TestExportGolden(t *testing.T) {
+	needPrint(t)
 	dir := t.TempDir()
 	mustRun(t, dir, "demo", "--members", "80", "--seed", "5", "--out", "out")
 	out := filepath.Join(dir, "out")

@@ -236,6 +236,9 @@ func stepPack(ctx context.Context, e *env, s shikaku.Store, branch string) (shik
 type printOptions struct {
 	noPDF          bool
 	vendorEncoding string
+	// fontsOptional (demo) writes the data files without PDFs, with a
+	// notice, when the fonts are not installed; elsewhere that is an error.
+	fontsOptional bool
 }
 
 // printFlags adds the options of commands that export.
@@ -264,12 +267,6 @@ func stepExport(ctx context.Context, e *env, s shikaku.Store, branch, dir string
 	}
 	var p *progress
 	if !po.noPDF {
-		fonts, err := pdf.LoadFonts(c.Print.GothicFont, c.Print.MinchoFont)
-		if err != nil {
-			return nil, err
-		}
-		e.log.Debug("fonts loaded", "paths", fonts.Paths(), "elapsed", time.Since(start))
-		opt.Fonts = fonts
 		var mu sync.Mutex
 		n := 0
 		opt.PrintProgress = func(envelopes int) {
@@ -280,6 +277,16 @@ func stepExport(ctx context.Context, e *env, s shikaku.Store, branch, dir string
 			}
 			n += envelopes
 			p.set(n)
+		}
+		fonts, err := pdf.LoadFonts(c.Print.GothicFont, c.Print.MinchoFont)
+		switch {
+		case err != nil && po.fontsOptional && errors.Is(err, pdf.ErrFontMissing):
+			fmt.Fprintf(e.stderr, "お知らせ: %v\nPDF（print/ と employers/*.pdf）を省いて出力します。\n", err)
+		case err != nil:
+			return nil, err
+		default:
+			e.log.Debug("fonts loaded", "paths", fonts.Paths(), "elapsed", time.Since(start))
+			opt.Fonts = fonts
 		}
 	}
 	res, err := export.Write(ctx, s, branch, dir, opt)
