@@ -56,9 +56,14 @@ type Store interface {
 	Mailings(ctx context.Context, branch string) iter.Seq2[*Mailing, error]
 	UnmatchedLosses(ctx context.Context, branch string) ([]Loss, error)
 	Summary(ctx context.Context, branch string) (*Summary, error)
-	// DVLeaks counts DV-registered members found in anything that leaves
-	// the insurer (certificates, envelope addressees). Must be zero.
+	// DVLeaks counts DV-registered members found in the bulk mailing
+	// (certificates, envelope addressees). Must be zero. (A reissue the
+	// member asked for, to an address of their choosing, is not a leak.)
 	DVLeaks(ctx context.Context, branch string) (int, error)
+
+	// Lifecycle runs fn in one transaction holding the branch: the steps
+	// after sending (rules §5), lookups and the campaign status.
+	Lifecycle(ctx context.Context, branch string, fn func(LifeTx) error) error
 }
 
 // PackTx is the view of the database that packing works through.

@@ -147,3 +147,52 @@ func Losses(r io.Reader, opt Options) ([]shikaku.Loss, error) {
 	}
 	return out, nil
 }
+
+// scanSchema is a file of scanned IDs (undelivered envelopes, returned or
+// destroyed certificates): the ID, and optionally the reason and date.
+var scanSchema = []column{
+	{"id", "番号", true},
+	{"reason", "理由", false},
+	{"on", "日付", false},
+}
+
+// ScanRow is one row of a scan file.
+type ScanRow struct {
+	Line   int
+	ID     string
+	Reason string
+	On     time.Time // zero: not given
+}
+
+// ScanHeader is the scan file header with English keys.
+func ScanHeader() []string { return keys(scanSchema) }
+
+// Scans reads a whole file of scanned IDs; any problem refuses the file.
+// The IDs themselves are checked by the step that records them.
+func Scans(r io.Reader, opt Options) ([]ScanRow, error) {
+	t, err := open(r, opt, scanSchema)
+	if err != nil {
+		return nil, err
+	}
+	var out []ScanRow
+	for {
+		rec := t.next()
+		if rec == nil {
+			break
+		}
+		s := ScanRow{Line: t.line, ID: wareki.Normalize(t.get(rec, 0)), Reason: t.get(rec, 1)}
+		if s.ID == "" {
+			t.prob.add(t.line, t.header(0, scanSchema), "", "必須です")
+		}
+		if v := t.get(rec, 2); v != "" {
+			if s.On, err = wareki.Parse(v); err != nil {
+				t.prob.add(t.line, t.header(2, scanSchema), v, "日付として読めません（例: 2025-09-01、R7.9.1）")
+			}
+		}
+		out = append(out, s)
+	}
+	if err := t.prob.err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

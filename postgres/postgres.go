@@ -7,6 +7,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,8 +35,10 @@ var migrations embed.FS
 
 // Store is a campaign database on a PostgreSQL server.
 type Store struct {
-	pool *pgxpool.Pool
-	url  string // for messages, without the password
+	pool    *pgxpool.Pool
+	sqlOnce sync.Once
+	sqlDB   *sql.DB // database/sql over the pool, for the lifecycle (lifesql)
+	url     string  // for messages, without the password
 }
 
 var _ shikaku.Store = (*Store)(nil)

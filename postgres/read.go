@@ -1,8 +1,13 @@
 package postgres
 
 import (
+	"database/sql"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
 	"context"
 	"iter"
+	"shikaku/lifesql"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -187,9 +192,10 @@ func (s *Store) DVLeaks(ctx context.Context, branch string) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members m
 		WHERE m.branch_code = $1 AND m.dv AND (
-			EXISTS (SELECT 1 FROM certificates c WHERE c.member_id = m.id) OR
+			EXISTS (SELECT 1 FROM certificates c JOIN envelopes ce ON ce.envelope_id = c.envelope_id
+				WHERE c.member_id = m.id AND ce.kind = 'bulk') OR
 			EXISTS (SELECT 1 FROM envelopes e WHERE e.branch_code = m.branch_code AND e.symbol = m.symbol
-				AND e.number = m.number AND e.addressee_no = m.branch_no))`, branch).Scan(&n)
+				AND e.number = m.number AND e.addressee_no = m.branch_no AND e.kind = 'bulk'))`, branch).Scan(&n)
 	return n, err
 }
 
@@ -198,4 +204,18 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.pool.QueryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
 	return n, err
+}
+
+// Lifecycle runs fn in one transaction holding the branch's lock, through
+// database/sql on the store's pool.
+func (s *Store) Lifecycle(ctx context.Context, branch string, fn func(shikaku.LifeTx) error) error {
+	c, err := s.Campaign(ctx, branch)
+	if err != nil {
+		return err
+	}
+	s.sqlOnce.Do(func() { s.sqlDB = stdlib.OpenDBFromPool(s.pool) })
+	return lifesql.Run(ctx, s.sqlDB, lifesql.Dialect{Postgres: true}, branch, c, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtext('shikaku:' || $1))`, branch)
+		return err
+	}, fn)
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"shikaku"
+	"shikaku/lifesql"
 	"shikaku/pipe"
 )
 
@@ -205,9 +206,10 @@ func (s *Store) DVLeaks(ctx context.Context, branch string) (int, error) {
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM members m INDEXED BY members_dv
 		WHERE m.branch_code = ? AND m.dv = 1 AND (
-			EXISTS (SELECT 1 FROM certificates c WHERE c.member_id = m.id) OR
+			EXISTS (SELECT 1 FROM certificates c JOIN envelopes ce ON ce.envelope_id = c.envelope_id
+				WHERE c.member_id = m.id AND ce.kind = 'bulk') OR
 			EXISTS (SELECT 1 FROM envelopes e WHERE e.branch_code = m.branch_code AND e.symbol = m.symbol
-				AND e.number = m.number AND e.addressee_no = m.branch_no))`, branch).Scan(&n)
+				AND e.number = m.number AND e.addressee_no = m.branch_no AND e.kind = 'bulk'))`, branch).Scan(&n)
 	return n, err
 }
 
@@ -220,4 +222,14 @@ func (s *Store) Size(ctx context.Context) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// Lifecycle runs fn in one write transaction (which holds the database's
+// write lock from BEGIN).
+func (s *Store) Lifecycle(ctx context.Context, branch string, fn func(shikaku.LifeTx) error) error {
+	c, err := s.Campaign(ctx, branch)
+	if err != nil {
+		return err
+	}
+	return lifesql.Run(ctx, s.db, lifesql.Dialect{}, branch, c, nil, fn)
 }

@@ -91,7 +91,11 @@ func report(e *env, err error) int {
 	var ue usageError
 	var ie *csvin.InputError
 	var se *shikaku.SettingsError
+	var scanErr *shikaku.ScanError
 	switch {
+	case errors.As(err, &scanErr):
+		fmt.Fprintf(e.stderr, "shikaku: %s\n", err)
+		return exitBadInput
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "shikaku: %s\n", ue.msg)
 		return exitUsage

@@ -296,6 +296,10 @@ func stepExport(ctx context.Context, e *env, s shikaku.Store, branch, dir string
 	if err != nil {
 		return nil, err
 	}
+	detail := fmt.Sprintf(`{"employer_lists": %d, "files": %d}`, res.Employers, res.Files)
+	if err := s.Lifecycle(ctx, branch, func(tx shikaku.LifeTx) error { return tx.SaveStep(ctx, shikaku.StepExport, detail) }); err != nil {
+		return nil, err
+	}
 	if res.Print != nil {
 		fmt.Fprintf(e.stdout, "%s に出力しました（対象者一覧表 %s 事業所、印刷データ %s ファイル・%s ページ）\n",
 			dir, num(res.Employers), num(len(res.Print.Files)), num(res.Print.Pages))
