@@ -182,7 +182,9 @@ func (c *CertRecord) LastEventOn() time.Time {
 // again changes nothing.
 type ErrNoChange struct{ State CertState }
 
-func (e ErrNoChange) Error() string { return "すでに「" + e.State.Label() + "」として記録されています" }
+func (e ErrNoChange) Error() string {
+	return "すでに「" + e.State.Label() + "」として記録されています"
+}
 
 // Transition is the state after event k in state s, or why k is refused.
 // Where the physical card is decides: one with the member or employer
@@ -256,7 +258,9 @@ func Transition(s CertState, k EventKind) (CertState, error) {
 
 // Valid reports whether a certificate in state s is the one the member
 // may use.
-func (s CertState) Valid() bool { return s == Planned || s == Mailed || s == Undelivered || s == Resent || s == Held }
+func (s CertState) Valid() bool {
+	return s == Planned || s == Mailed || s == Undelivered || s == Resent || s == Held
+}
 
 // addEvent checks event e against the certificate and appends it. An
 // event dated before the envelope was mailed, or before the last event,

@@ -46,7 +46,6 @@ func TestTransitions(t *testing.T) {
 	}
 }
 
-
 func TestCertRecordState(t *testing.T) {
 	c := &CertRecord{Certificate: Certificate{ID: "C4600000001"}, SendOn: d(2025, 8, 8)}
 	if s := c.State(d(2025, 8, 7)); s != Planned {
@@ -147,4 +146,24 @@ func TestStatusReconciliation(t *testing.T) {
 	if st.Reconciliation.Balanced {
 		t.Error("decisions not adding up to members went unnoticed")
 	}
+}
+
+// FuzzParseEnvelopeRef: any text either parses to an envelope ID or to a
+// tracking number with a valid check digit, or is refused; never a panic.
+func FuzzParseEnvelopeRef(f *testing.F) {
+	for _, s := range []string{"E4600000001", "564-66-00000-6", "56466000006", "Ｅ４６", "", "E", "5-6-4"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, tn, err := ParseEnvelopeRef(s)
+		if err != nil {
+			return
+		}
+		if id == "" && !tn.Valid() {
+			t.Fatalf("%q accepted as tracking number %v with a wrong check digit", s, tn)
+		}
+		if id != "" && (len(id) != 11 || id[0] != 'E') {
+			t.Fatalf("%q accepted as envelope ID %q", s, id)
+		}
+	})
 }

@@ -51,3 +51,25 @@ func FuzzLosses(f *testing.F) {
 		}
 	})
 }
+
+// FuzzScans feeds arbitrary bytes to the scan-file reader (undelivered,
+// return, destroy): no panic, and rows only with an ID.
+func FuzzScans(f *testing.F) {
+	f.Add([]byte("id,reason,on\nE4600000001,宛所不明,2025-08-20\n564-66-00000-6,,R7.8.21\n"))
+	f.Add([]byte("番号,理由,日付\r\nC4600000001,,\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rows, err := Scans(bytes.NewReader(data), Options{File: "fuzz.csv"})
+		if err != nil {
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.Total == 0 {
+				t.Fatalf("error is not an InputError: %v", err)
+			}
+			return
+		}
+		for _, r := range rows {
+			if r.ID == "" {
+				t.Fatalf("a row without an ID was accepted: %+v", r)
+			}
+		}
+	})
+}
