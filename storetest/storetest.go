@@ -30,6 +30,7 @@ func Run(t *testing.T, open Open) {
 		{"PackIsAtomic", testPackAtomic},
 		{"PackOnceAndNumbersUnique", testPackOnce},
 		{"MailingsAsPrinted", testMailings},
+		{"LifecycleAfterSending", testLifecycle},
 		{"BranchesAreSeparate", testBranches},
 		{"BranchesConcurrently", testBranchesConcurrently},
 	}
@@ -523,5 +524,95 @@ func testMailings(t *testing.T, s shikaku.Store) {
 	}
 	if fmt.Sprint(sum.EnvelopesByLanguage) != fmt.Sprint(langs) || langs["vi"] != 1 {
 		t.Errorf("envelopes by language %v, mailings %v", sum.EnvelopesByLanguage, langs)
+	}
+}
+
+// testLifecycle records events after packing and builds a resend: the
+// events read back, the resend package's tracking number continues
+// after the bulk mailing's, a failing step records nothing, and every
+// certificate has one state.
+func testLifecycle(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 30))
+	c := Campaign("46", 5646600000)
+	mustExtract(t, s, c)
+	res, err := pack(s, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first shikaku.EnvelopeLine
+	var maxTracking shikaku.TrackingNumber
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first.EnvelopeID == "" {
+			first = l
+		}
+		maxTracking = max(maxTracking, l.TrackingNumber)
+	}
+	now := time.Now()
+	on := c.Waves[1].SendOn.AddDate(0, 0, 5)
+	err = s.Lifecycle(ctx, "46", func(tx shikaku.LifeTx) error {
+		_, err := shikaku.RecordUndelivered(ctx, tx, []shikaku.Scan{{Raw: first.TrackingNumber.Printed(), Reason: "宛所不明", On: on}}, "t", now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A step that fails records nothing.
+	boom := errors.New("boom")
+	err = s.Lifecycle(ctx, "46", func(tx shikaku.LifeTx) error {
+		if _, err := shikaku.RecordCertificates(ctx, tx, shikaku.EventReturned, []shikaku.Scan{{Raw: "C4600000002", On: on}}, "t", now); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("failing step: %v", err)
+	}
+	var batch *shikaku.ResendBatch
+	err = s.Lifecycle(ctx, "46", func(tx shikaku.LifeTx) error {
+		cr, err := tx.Certificate(ctx, first.CertificateID)
+		if err != nil {
+			return err
+		}
+		if st := cr.State(on); st != shikaku.Undelivered || len(cr.Events) != 1 || cr.Events[0].Reason != "宛所不明" {
+			t.Errorf("certificate %s: %s %+v", cr.ID, st, cr.Events)
+		}
+		if c2, err := tx.Certificate(ctx, "C4600000002"); err != nil || len(c2.Events) != 0 {
+			t.Errorf("the failed step left events: %+v %v", c2, err)
+		}
+		batch, err = shikaku.Resend(ctx, tx, on.AddDate(0, 1, 0), "t", now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch.Packages) != 1 || batch.Packages[0].Envelope.TrackingNumber.Body() != maxTracking.Body()+1 {
+		t.Fatalf("resend packages %+v after the last bulk number %s", batch.Packages, maxTracking)
+	}
+	err = s.Lifecycle(ctx, "46", func(tx shikaku.LifeTx) error {
+		pkg, err := tx.EnvelopeByTracking(ctx, batch.Packages[0].Envelope.TrackingNumber)
+		if err != nil {
+			return err
+		}
+		if pkg.Kind != shikaku.KindResend || len(pkg.Certificates) != len(batch.Packages[0].Items) {
+			t.Errorf("package read back: %+v", pkg)
+		}
+		states, total, err := tx.CertificateStates(ctx, on.AddDate(0, 1, 0))
+		if err != nil {
+			return err
+		}
+		sum := 0
+		for _, n := range states {
+			sum += n
+		}
+		if total != res.Certificates || sum != total || states[shikaku.Resent] != len(batch.Packages[0].Items) {
+			t.Errorf("states %v of %d certificates (packed %d)", states, total, res.Certificates)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
