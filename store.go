@@ -88,6 +88,13 @@ type PackHousehold struct {
 	Targets []*Member
 }
 
+// Names of the counters a store keeps per branch.
+const (
+	CounterTracking    = "tracking_used"
+	CounterEnvelope    = "next_envelope"
+	CounterCertificate = "next_certificate"
+)
+
 // Counters are a branch's persisted sequences.
 type Counters struct {
 	TrackingUsed uint64 // positions of the tracking ranges used

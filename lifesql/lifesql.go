@@ -372,12 +372,6 @@ func (t *Tx) Employer(ctx context.Context, code string) (*shikaku.Employer, erro
 	return &e, nil
 }
 
-// Counter names, shared with the stores' pack.
-const (
-	counterTracking    = "tracking_used"
-	counterEnvelope    = "next_envelope"
-	counterCertificate = "next_certificate"
-)
 
 func (t *Tx) Counters(ctx context.Context) (shikaku.Counters, error) {
 	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
@@ -393,11 +387,11 @@ func (t *Tx) Counters(ctx context.Context) (shikaku.Counters, error) {
 			return c, err
 		}
 		switch name {
-		case counterTracking:
+		case shikaku.CounterTracking:
 			c.TrackingUsed = uint64(v)
-		case counterEnvelope:
+		case shikaku.CounterEnvelope:
 			c.NextEnvelope = v
-		case counterCertificate:
+		case shikaku.CounterCertificate:
 			c.NextCert = v
 		}
 	}
@@ -408,7 +402,7 @@ func (t *Tx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 	for _, kv := range []struct {
 		name string
 		v    int64
-	}{{counterTracking, int64(c.TrackingUsed)}, {counterEnvelope, c.NextEnvelope}, {counterCertificate, c.NextCert}} {
+	}{{shikaku.CounterTracking, int64(c.TrackingUsed)}, {shikaku.CounterEnvelope, c.NextEnvelope}, {shikaku.CounterCertificate, c.NextCert}} {
 		if err := t.exec(ctx, `INSERT INTO counters (branch_code, name, value) VALUES (?, ?, ?)
 			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`, t.branch, kv.name, kv.v); err != nil {
 			return err

@@ -78,11 +78,6 @@ func (p *packTx) flush() error {
 	return p.certs.flush()
 }
 
-const (
-	counterTracking    = "tracking_used"
-	counterEnvelope    = "next_envelope"
-	counterCertificate = "next_certificate"
-)
 
 func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
 	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
@@ -98,11 +93,11 @@ func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
 			return c, err
 		}
 		switch name {
-		case counterTracking:
+		case shikaku.CounterTracking:
 			c.TrackingUsed = uint64(v)
-		case counterEnvelope:
+		case shikaku.CounterEnvelope:
 			c.NextEnvelope = v
-		case counterCertificate:
+		case shikaku.CounterCertificate:
 			c.NextCert = v
 		}
 	}
@@ -110,7 +105,7 @@ func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
 }
 
 func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
-	for name, v := range map[string]int64{counterTracking: int64(c.TrackingUsed), counterEnvelope: c.NextEnvelope, counterCertificate: c.NextCert} {
+	for name, v := range map[string]int64{shikaku.CounterTracking: int64(c.TrackingUsed), shikaku.CounterEnvelope: c.NextEnvelope, shikaku.CounterCertificate: c.NextCert} {
 		if _, err := p.tx.ExecContext(ctx, `INSERT INTO counters (branch_code, name, value) VALUES (?, ?, ?)
 			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`, p.branch, name, v); err != nil {
 			return err
