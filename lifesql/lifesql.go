@@ -372,7 +372,6 @@ func (t *Tx) Employer(ctx context.Context, code string) (*shikaku.Employer, erro
 	return &e, nil
 }
 
-
 func (t *Tx) Counters(ctx context.Context) (shikaku.Counters, error) {
 	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
 	rows, err := t.query(ctx, `SELECT name, value FROM counters WHERE branch_code = ?`, t.branch)

@@ -52,7 +52,6 @@ type packTx struct {
 	branch   string
 }
 
-
 func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
 	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
 	type kv struct {

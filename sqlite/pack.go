@@ -78,7 +78,6 @@ func (p *packTx) flush() error {
 	return p.certs.flush()
 }
 
-
 func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
 	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
 	rows, err := p.tx.QueryContext(ctx, `SELECT name, value FROM counters WHERE branch_code = ?`, p.branch)
