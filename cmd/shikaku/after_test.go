@@ -470,3 +470,28 @@ func writeRows(t *testing.T, path string, rows []map[string]string, edit func(ma
 	}
 	w.Flush()
 }
+
+// TestScannerMode feeds undelivered scans on standard input, as a
+// barcode scanner types them: each line is recorded at once, a bad line
+// is reported and the rest still recorded.
+func TestScannerMode(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.Mkdir(in, 0o755)
+	files, _, err := synth.Generate(in, synth.Options{Members: 300, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := "--db=sqlite:" + filepath.Join(dir, "s.db")
+	mustRun(t, dir, "run", "--campaign", files.Campaign, "--members", files.Members, "--employers", files.Employers, "--out", filepath.Join(dir, "out"), "--no-pdf", db)
+	lines := readCSV(t, filepath.Join(dir, "out", "envelopes.csv"))
+	tn, _ := shikaku.ParseTrackingNumber(lines[0]["tracking_no"])
+	stdin = strings.NewReader(tn.Printed() + "\nE4699999999\n\n" + lines[len(lines)-1]["envelope_id"] + "\n" + tn.String() + "\n")
+	defer func() { stdin = os.Stdin }()
+	var out, errb strings.Builder
+	code := Main(t.Context(), []string{"undelivered", "--reason", "宛所不明", "--on", "2025-08-25", db}, &out, &errb)
+	if code != exitError || strings.Count(out.String(), "不着として記録しました") != 2 ||
+		!strings.Contains(out.String(), "× ") || !strings.Contains(out.String(), "すでに記録済み") {
+		t.Errorf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+}
