@@ -28,11 +28,12 @@ func (p GlyphProblem) String() string {
 
 // doc is one PDF being drawn, in millimetres on A4 portrait.
 type doc struct {
-	fonts    *Fonts
-	gp       gopdf.GoPdf
-	family   string
-	size     float64
-	problems []GlyphProblem
+	fonts     *Fonts
+	gp        gopdf.GoPdf
+	family    string
+	size      float64
+	problems  []GlyphProblem
+	hasMincho bool // IPAmj added to this document
 
 	texts    []string // the campaign's paragraphs, built once per document
 	textsFor any
@@ -42,10 +43,11 @@ func (f *Fonts) newDoc(title string) (*doc, error) {
 	d := &doc{fonts: f}
 	d.gp.Start(gopdf.Config{PageSize: *gopdf.PageSizeA4, Unit: gopdf.UnitMM})
 	d.gp.SetInfo(gopdf.PdfInfo{Title: title, Creator: "shikaku"})
-	for _, fam := range []string{gothic, mincho} {
-		if err := d.gp.AddTTFFontFromFontContainer(fam, f.container); err != nil {
-			return nil, fmt.Errorf("フォント %s を PDF に登録できません: %w", fam, err)
-		}
+	// IPAmj is embedded only into documents that use it: every embedded
+	// font carries tables sized by its whole glyph count (60,000 for
+	// IPAmj), which dominated the size and time of a one-page list.
+	if err := d.gp.AddTTFFontFromFontContainer(gothic, f.container); err != nil {
+		return nil, fmt.Errorf("フォント %s を PDF に登録できません: %w", gothic, err)
 	}
 	// The finisher compresses the streams (see finisher).
 	d.gp.SetNoCompression()
@@ -72,6 +74,13 @@ func (d *doc) text(x, y, size float64, s, who, field string) {
 	if !ok {
 		d.problems = append(d.problems, GlyphProblem{Who: who, Field: field, Text: s, Chars: d.fonts.Missing(s)})
 		return
+	}
+	if fam == mincho && !d.hasMincho {
+		if err := d.gp.AddTTFFontFromFontContainer(mincho, d.fonts.container); err != nil {
+			d.problems = append(d.problems, GlyphProblem{Who: who, Field: field, Text: s, Chars: []rune(s)})
+			return
+		}
+		d.hasMincho = true
 	}
 	d.setFont(fam, size)
 	d.gp.SetXY(x, y)
