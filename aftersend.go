@@ -47,6 +47,9 @@ type LifeTx interface {
 	// state at asOf, and counts the certificates on their own.
 	CertificateStates(ctx context.Context, asOf time.Time) (states map[CertState]int, total int, err error)
 	LogAccess(ctx context.Context, a Access) error
+	// AccessLog lists the lookups recorded from one day through another
+	// (zero: unbounded), oldest first.
+	AccessLog(ctx context.Context, from, through time.Time) ([]Access, error)
 }
 
 // SentEnvelope is an envelope after packing: a household's (bulk or

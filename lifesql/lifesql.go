@@ -517,3 +517,38 @@ func (t *Tx) LogAccess(ctx context.Context, a shikaku.Access) error {
 	return t.exec(ctx, `INSERT INTO access_log (branch_code, at, operator, query, persons) VALUES (?, ?, ?, ?, ?)`,
 		t.branch, t.d.time(a.At), a.Operator, a.Query, strings.Join(keys, " "))
 }
+
+func (t *Tx) AccessLog(ctx context.Context, from, through time.Time) ([]shikaku.Access, error) {
+	q := `SELECT at, operator, query, persons FROM access_log WHERE branch_code = ?`
+	args := []any{t.branch}
+	if !from.IsZero() {
+		q += ` AND at >= ?`
+		args = append(args, t.d.time(from))
+	}
+	if !through.IsZero() {
+		q += ` AND at < ?`
+		args = append(args, t.d.time(through.AddDate(0, 0, 1)))
+	}
+	rows, err := t.query(ctx, q+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []shikaku.Access
+	for rows.Next() {
+		var a shikaku.Access
+		var at any
+		var persons string
+		if err := rows.Scan(&at, &a.Operator, &a.Query, &persons); err != nil {
+			return nil, err
+		}
+		a.At = toTime(at)
+		for _, k := range strings.Fields(persons) {
+			if mk, err := shikaku.ParseMemberKey(k); err == nil {
+				a.Persons = append(a.Persons, mk)
+			}
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

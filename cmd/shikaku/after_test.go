@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -401,18 +400,20 @@ func afterSending(t *testing.T, b backend) {
 	if r := run(t, dir, []string{"SHIKAKU_OPERATOR="}, "lookup", key(target), db); r.code != exitUsage {
 		t.Errorf("lookup without operator: exit %d", r.code)
 	}
-	if b.name == "sqlite" {
-		conn, err := sql.Open("sqlite", strings.TrimPrefix(url, "sqlite:"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		var n int
-		var who string
-		conn.QueryRow(`SELECT COUNT(*), MAX(operator) FROM access_log`).Scan(&n, &who)
-		if n != 5 || who != "テスト担当" {
-			t.Errorf("access log has %d entries by %q, want 5", n, who)
-		}
+	var log []struct {
+		Operator string   `json:"operator"`
+		Query    string   `json:"query"`
+		Persons  []string `json:"persons"`
+	}
+	r = do("accesslog", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &log); err != nil {
+		t.Fatalf("accesslog --json: %v\n%s", err, r.stdout)
+	}
+	if len(log) != 5 || log[0].Operator != "テスト担当" || log[0].Query != key(target) || len(log[0].Persons) != 1 || log[0].Persons[0] != key(target) {
+		t.Errorf("access log: %+v", log)
+	}
+	if r := do("accesslog", "--through", "2000-01-01"); !strings.Contains(r.stdout, "照会の記録はありません") {
+		t.Errorf("access log before 2000: %s", r.stdout)
 	}
 
 	// The export after all this still leaks no DV member and stays balanced.

@@ -30,6 +30,7 @@ func init() {
 	register(command{"destroy", "返却された資格確認書の廃棄を記録します", runDestroy})
 	register(command{"reissue", "資格確認書を再交付し、単独で送付する書類を作ります", runReissue})
 	register(command{"lookup", "加入者の判定結果と資格確認書の履歴を照会します", runLookup})
+	register(command{"accesslog", "照会（lookup）の記録を表示します（誰が・いつ・何で・誰を）", runAccessLog})
 	register(command{"status", "スケジュール上の進み具合と件数の突合を表示します", runStatus})
 }
 
@@ -815,4 +816,72 @@ func printStatus(w io.Writer, c *shikaku.Campaign, st *shikaku.Status) {
 	} else {
 		fmt.Fprintln(w, "  突合: 一致しません")
 	}
+}
+
+// ---- access log ----
+
+// AccessJSON is one entry of accesslog --json.
+type AccessJSON struct {
+	At       string   `json:"at"`
+	Operator string   `json:"operator"`
+	Query    string   `json:"query"`
+	Persons  []string `json:"persons"`
+}
+
+func runAccessLog(ctx context.Context, e *env, args []string) error {
+	f := newFlags(e, "accesslog", "accesslog [--from 日付] [--through 日付] [--json]")
+	from := f.String("from", "", "この日から")
+	through := f.String("through", "", "この日まで")
+	asJSON := f.Bool("json", false, "JSON で出力する")
+	if _, err := f.parse(args); err != nil {
+		return err
+	}
+	day := func(flag, v string) (time.Time, error) {
+		if v == "" {
+			return time.Time{}, nil
+		}
+		d, err := wareki.Parse(v)
+		if err != nil {
+			return d, usagef("--%s %q は日付として読めません", flag, v)
+		}
+		return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.Local), nil
+	}
+	fromDay, err := day("from", *from)
+	if err != nil {
+		return err
+	}
+	throughDay, err := day("through", *through)
+	if err != nil {
+		return err
+	}
+	return f.withCampaign(ctx, func(s shikaku.Store, branch string) error {
+		var log []shikaku.Access
+		if err := s.Lifecycle(ctx, branch, func(tx shikaku.LifeTx) error {
+			var err error
+			log, err = tx.AccessLog(ctx, fromDay, throughDay)
+			return err
+		}); err != nil {
+			return err
+		}
+		out := make([]AccessJSON, 0, len(log))
+		for _, a := range log {
+			j := AccessJSON{At: a.At.Local().Format(time.RFC3339), Operator: a.Operator, Query: a.Query, Persons: []string{}}
+			for _, k := range a.Persons {
+				j.Persons = append(j.Persons, k.String())
+			}
+			out = append(out, j)
+		}
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(out)
+		}
+		if len(out) == 0 {
+			fmt.Fprintln(e.stdout, "照会の記録はありません")
+		}
+		for _, j := range out {
+			fmt.Fprintf(e.stdout, "%s  %s  「%s」 → %d 名 %s\n", j.At, j.Operator, j.Query, len(j.Persons), strings.Join(j.Persons, " "))
+		}
+		return nil
+	})
 }
