@@ -372,9 +372,21 @@ func (t *Tx) Employer(ctx context.Context, code string) (*shikaku.Employer, erro
 	return &e, nil
 }
 
-func (t *Tx) Counters(ctx context.Context) (shikaku.Counters, error) {
+// Queryer and Execer are a database or a transaction.
+type (
+	Queryer interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	}
+	Execer interface {
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	}
+)
+
+// ReadCounters reads where a branch's sequences stand; the SQLite store's
+// pack uses it too.
+func ReadCounters(ctx context.Context, q Queryer, d Dialect, branch string) (shikaku.Counters, error) {
 	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
-	rows, err := t.query(ctx, `SELECT name, value FROM counters WHERE branch_code = ?`, t.branch)
+	rows, err := q.QueryContext(ctx, d.q(`SELECT name, value FROM counters WHERE branch_code = ?`), branch)
 	if err != nil {
 		return c, err
 	}
@@ -397,17 +409,26 @@ func (t *Tx) Counters(ctx context.Context) (shikaku.Counters, error) {
 	return c, rows.Err()
 }
 
-func (t *Tx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
+// WriteCounters stores where a branch's sequences stand.
+func WriteCounters(ctx context.Context, ex Execer, d Dialect, branch string, c shikaku.Counters) error {
 	for _, kv := range []struct {
 		name string
 		v    int64
 	}{{shikaku.CounterTracking, int64(c.TrackingUsed)}, {shikaku.CounterEnvelope, c.NextEnvelope}, {shikaku.CounterCertificate, c.NextCert}} {
-		if err := t.exec(ctx, `INSERT INTO counters (branch_code, name, value) VALUES (?, ?, ?)
-			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`, t.branch, kv.name, kv.v); err != nil {
+		if _, err := ex.ExecContext(ctx, d.q(`INSERT INTO counters (branch_code, name, value) VALUES (?, ?, ?)
+			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`), branch, kv.name, kv.v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (t *Tx) Counters(ctx context.Context) (shikaku.Counters, error) {
+	return ReadCounters(ctx, t.tx, t.d, t.branch)
+}
+
+func (t *Tx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
+	return WriteCounters(ctx, t.tx, t.d, t.branch, c)
 }
 
 func (t *Tx) SaveEnvelopes(ctx context.Context, kind string, envs []shikaku.Envelope) error {
@@ -440,8 +461,10 @@ func (t *Tx) AddEvents(ctx context.Context, es []shikaku.Event) error {
 	return nil
 }
 
-func (t *Tx) Steps(ctx context.Context) ([]shikaku.Step, error) {
-	rows, err := t.query(ctx, `SELECT step, done_at, detail FROM steps WHERE branch_code = ? ORDER BY done_at, step`, t.branch)
+// ReadSteps lists the steps done for a branch, in order; the SQLite
+// store's Steps uses it too.
+func ReadSteps(ctx context.Context, q Queryer, d Dialect, branch string) ([]shikaku.Step, error) {
+	rows, err := q.QueryContext(ctx, d.q(`SELECT step, done_at, detail FROM steps WHERE branch_code = ? ORDER BY done_at, step`), branch)
 	if err != nil {
 		return nil, err
 	}
@@ -459,10 +482,20 @@ func (t *Tx) Steps(ctx context.Context) ([]shikaku.Step, error) {
 	return out, rows.Err()
 }
 
+// SaveStep records that a step was done now, with its counts (JSON).
+func SaveStep(ctx context.Context, ex Execer, d Dialect, branch, name, detail string) error {
+	_, err := ex.ExecContext(ctx, d.q(`INSERT INTO steps (branch_code, step, done_at, detail) VALUES (?, ?, ?, ?)
+		ON CONFLICT (branch_code, step) DO UPDATE SET done_at = excluded.done_at, detail = excluded.detail`),
+		branch, name, d.time(time.Now()), detail)
+	return err
+}
+
+func (t *Tx) Steps(ctx context.Context) ([]shikaku.Step, error) {
+	return ReadSteps(ctx, t.tx, t.d, t.branch)
+}
+
 func (t *Tx) SaveStep(ctx context.Context, name, detail string) error {
-	return t.exec(ctx, `INSERT INTO steps (branch_code, step, done_at, detail) VALUES (?, ?, ?, ?)
-		ON CONFLICT (branch_code, step) DO UPDATE SET done_at = excluded.done_at, detail = excluded.detail`,
-		t.branch, name, t.d.time(time.Now()), detail)
+	return SaveStep(ctx, t.tx, t.d, t.branch, name, detail)
 }
 
 // CertificateStates counts every certificate by state: those without

@@ -4,15 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"time"
 
 	"shikaku"
 )
-
-func parseTimestamp(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339, s)
-	return t
-}
 
 // Extract saves the campaign and decides every member of its branch, in
 // one transaction, streaming the members household by household.

@@ -9,6 +9,7 @@ import (
 	"iter"
 
 	"shikaku"
+	"shikaku/lifesql"
 )
 
 var memberColumns = []string{
@@ -180,20 +181,5 @@ func (s *Store) Campaign(ctx context.Context, branch string) (*shikaku.Campaign,
 
 // Steps lists the steps done for a branch.
 func (s *Store) Steps(ctx context.Context, branch string) ([]shikaku.Step, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT step, done_at, detail FROM steps WHERE branch_code = ? ORDER BY done_at, step`, branch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []shikaku.Step
-	for rows.Next() {
-		var st shikaku.Step
-		var at string
-		if err := rows.Scan(&st.Name, &at, &st.Detail); err != nil {
-			return nil, err
-		}
-		st.DoneAt = parseTimestamp(at)
-		out = append(out, st)
-	}
-	return out, rows.Err()
+	return lifesql.ReadSteps(ctx, s.db, lifesql.Dialect{}, branch)
 }

@@ -8,6 +8,7 @@ import (
 	"iter"
 
 	"shikaku"
+	"shikaku/lifesql"
 )
 
 // Pack runs fn in one transaction. Envelopes, certificates and the
@@ -79,38 +80,11 @@ func (p *packTx) flush() error {
 }
 
 func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
-	c := shikaku.Counters{NextEnvelope: 1, NextCert: 1}
-	rows, err := p.tx.QueryContext(ctx, `SELECT name, value FROM counters WHERE branch_code = ?`, p.branch)
-	if err != nil {
-		return c, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name string
-		var v int64
-		if err := rows.Scan(&name, &v); err != nil {
-			return c, err
-		}
-		switch name {
-		case shikaku.CounterTracking:
-			c.TrackingUsed = uint64(v)
-		case shikaku.CounterEnvelope:
-			c.NextEnvelope = v
-		case shikaku.CounterCertificate:
-			c.NextCert = v
-		}
-	}
-	return c, rows.Err()
+	return lifesql.ReadCounters(ctx, p.tx, lifesql.Dialect{}, p.branch)
 }
 
 func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
-	for name, v := range map[string]int64{shikaku.CounterTracking: int64(c.TrackingUsed), shikaku.CounterEnvelope: c.NextEnvelope, shikaku.CounterCertificate: c.NextCert} {
-		if _, err := p.tx.ExecContext(ctx, `INSERT INTO counters (branch_code, name, value) VALUES (?, ?, ?)
-			ON CONFLICT (branch_code, name) DO UPDATE SET value = excluded.value`, p.branch, name, v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return lifesql.WriteCounters(ctx, p.tx, lifesql.Dialect{}, p.branch, c)
 }
 
 func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {

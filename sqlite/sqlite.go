@@ -21,6 +21,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"shikaku"
+	"shikaku/lifesql"
 	"shikaku/pipe"
 )
 
@@ -223,10 +224,7 @@ func stepDone(ctx context.Context, q interface {
 }
 
 func recordStep(ctx context.Context, tx *sql.Tx, branch, step, detail string) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO steps (branch_code, step, done_at, detail) VALUES (?, ?, ?, ?)
-		ON CONFLICT (branch_code, step) DO UPDATE SET done_at = excluded.done_at, detail = excluded.detail`,
-		branch, step, now(), detail)
-	return err
+	return lifesql.SaveStep(ctx, tx, lifesql.Dialect{}, branch, step, detail)
 }
 
 // snapshot opens a read transaction on another connection. Opened while
