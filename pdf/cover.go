@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -225,11 +224,6 @@ func jp(t time.Time) string {
 // order given, as one PDF. Texts no font can draw are returned as
 // problems, and then the PDF must not be used.
 func (f *Fonts) CoverSheets(c *shikaku.Campaign, mailings []*shikaku.Mailing) ([]byte, []GlyphProblem, error) {
-	b, problems, err := f.coverSheets(c, mailings, nil)
-	return bytes.Clone(b), problems, err
-}
-
-func (f *Fonts) coverSheets(c *shikaku.Campaign, mailings []*shikaku.Mailing, fin *finisher) ([]byte, []GlyphProblem, error) {
 	d, err := f.newDoc(c.Name + " 送付書兼資格確認書貼付台紙")
 	if err != nil {
 		return nil, nil, err
@@ -242,6 +236,6 @@ func (f *Fonts) coverSheets(c *shikaku.Campaign, mailings []*shikaku.Mailing, fi
 	if len(d.problems) > 0 {
 		return nil, dedupe(d.problems), nil
 	}
-	b, err := d.bytes(fin)
+	b, err := d.bytes()
 	return b, nil, err
 }

@@ -1,6 +1,7 @@
 package pdf
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"sync"
@@ -206,15 +207,18 @@ func (d *doc) barcode(x, y, w, h float64, data string) error {
 	return nil
 }
 
-// bytes compiles the document through f (nil: a fresh one) and returns
-// the PDF, valid until f's next use.
-func (d *doc) bytes(f *finisher) ([]byte, error) {
-	if f == nil {
-		f = newFinisher()
-	}
+// finishers are reused between documents: each holds buffers and a zlib
+// writer (about 1 MB) that every document would otherwise allocate.
+var finishers = sync.Pool{New: func() any { return newFinisher() }}
+
+// bytes compiles the document and returns the finished PDF.
+func (d *doc) bytes() ([]byte, error) {
+	f := finishers.Get().(*finisher)
+	defer finishers.Put(f)
 	f.in.Reset()
 	if _, err := d.gp.WriteTo(&f.in); err != nil {
 		return nil, err
 	}
-	return f.finish(f.in.Bytes())
+	out, err := f.finish(f.in.Bytes())
+	return bytes.Clone(out), err
 }

@@ -1,7 +1,6 @@
 package pdf
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
 	"time"
@@ -136,11 +135,6 @@ func (d *doc) tablePages(n int, cols []column, first func(), row func(i int, y f
 
 // EmployerListPDF renders one employer's 対象者一覧表.
 func (f *Fonts) EmployerListPDF(c *shikaku.Campaign, l *EmployerList) ([]byte, []GlyphProblem, error) {
-	b, problems, err := f.employerList(c, l, nil)
-	return bytes.Clone(b), problems, err
-}
-
-func (f *Fonts) employerList(c *shikaku.Campaign, l *EmployerList, fin *finisher) ([]byte, []GlyphProblem, error) {
 	d, err := f.newDoc("資格確認書 送付対象者一覧表 " + l.Employer.Name)
 	if err != nil {
 		return nil, nil, err
@@ -181,7 +175,7 @@ func (f *Fonts) employerList(c *shikaku.Campaign, l *EmployerList, fin *finisher
 	if len(d.problems) > 0 {
 		return nil, dedupe(d.problems), nil
 	}
-	b, err := d.bytes(fin)
+	b, err := d.bytes()
 	return b, nil, err
 }
 
@@ -227,8 +221,8 @@ func (f *Fonts) ResendLetterPDF(c *shikaku.Campaign, l *ResendLetter) ([]byte, [
 	if len(d.problems) > 0 {
 		return nil, dedupe(d.problems), nil
 	}
-	b, err := d.bytes(nil)
-	return bytes.Clone(b), nil, err
+	b, err := d.bytes()
+	return b, nil, err
 }
 
 func resendText(c *shikaku.Campaign) string {

@@ -425,10 +425,9 @@ func BenchmarkCoverSheets(b *testing.B) {
 	for i := range ms {
 		ms[i] = sampleMailing(1 + i%4)
 	}
-	fin := newFinisher()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, _, err := f.coverSheets(c, ms, fin); err != nil {
+		if _, _, err := f.CoverSheets(c, ms); err != nil {
 			b.Fatal(err)
 		}
 	}

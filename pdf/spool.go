@@ -110,12 +110,11 @@ func (f *Fonts) Spool(ctx context.Context, c *shikaku.Campaign, mailings iter.Se
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fin := newFinisher()
 			for b := range batches {
 				if ctx.Err() != nil {
 					continue
 				}
-				data, ps, err := f.coverSheets(c, b.mailings, fin)
+				data, ps, err := f.CoverSheets(c, b.mailings)
 				if err != nil {
 					fail(fmt.Errorf("%s: %w", b.file.Name, err))
 					continue

@@ -22,7 +22,8 @@ import (
 //     sheet. gopdf writes the pages uncompressed instead and the finisher
 //     compresses them with one writer, reset between streams.
 //
-// A finisher is used by one goroutine; its buffers are reused.
+// A finisher is used by one goroutine at a time (see finishers); its
+// buffers are reused.
 type finisher struct {
 	in, out bytes.Buffer
 	stream  bytes.Buffer
