@@ -215,6 +215,12 @@ func RecordUndelivered(ctx context.Context, tx LifeTx, scans []Scan, operator st
 		out.Skipped = refused
 		outs = append(outs, out)
 	}
+	return commitScans(ctx, tx, problems, events, outs)
+}
+
+// commitScans records the events of a batch of scans, unless any scan
+// was refused: then nothing is recorded and every problem is listed.
+func commitScans(ctx context.Context, tx LifeTx, problems []string, events []Event, outs []Outcome) ([]Outcome, error) {
 	if len(problems) > 0 {
 		return nil, &ScanError{Problems: problems}
 	}
@@ -265,13 +271,7 @@ func RecordCertificates(ctx context.Context, tx LifeTx, kind EventKind, scans []
 		}
 		outs = append(outs, out)
 	}
-	if len(problems) > 0 {
-		return nil, &ScanError{Problems: problems}
-	}
-	if err := tx.AddEvents(ctx, events); err != nil {
-		return nil, err
-	}
-	return outs, nil
+	return commitScans(ctx, tx, problems, events, outs)
 }
 
 // ---- monthly resend to employers ----
