@@ -102,17 +102,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *cpuprofile != "" {
-		pf, err := os.Create(*cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	quiet := *e
 	quiet.stdout = discard{}
 	quiet.tty = false
@@ -161,17 +155,11 @@ func benchPrint(ctx context.Context, e *env, n int, work, cpuprofile string) err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if cpuprofile != "" {
-		pf, err := os.Create(cpuprofile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(cpuprofile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	runtime.GC()
 	var cpuBefore syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &cpuBefore)
@@ -200,4 +188,24 @@ func benchPrint(ctx context.Context, e *env, n int, work, cpuprofile string) err
 	fmt.Fprintf(e.stdout, "  output MiB       %12.0f（1 ページ %.1f KiB）\n", float64(bytes)/(1<<20), float64(bytes)/1024/float64(max(res.Pages, 1)))
 	fmt.Fprintf(e.stdout, "  peak RSS MiB     %12.0f\n", peakRSSMiB())
 	return nil
+}
+
+// startCPUProfile profiles the process into path until stop is called;
+// an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
