@@ -66,7 +66,7 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 	var sum *shikaku.Summary
 	jobs := []func() error{
 		func() error {
-			return writeCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
+			return WriteCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
 				func(w *csv.Writer) error {
 					rec := make([]string, 5)
 					for d, err := range s.Decisions(ctx, branch) {
@@ -82,7 +82,7 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 				})
 		},
 		func() error {
-			return writeCSV(filepath.Join(dir, "envelopes.csv"), []string{"envelope_id", "tracking_no", "send_on", "k", "n", "postal_code",
+			return WriteCSV(filepath.Join(dir, "envelopes.csv"), []string{"envelope_id", "tracking_no", "send_on", "k", "n", "postal_code",
 				"branch_code", "symbol", "number", "branch_no", "certificate_id", "valid_until"},
 				func(w *csv.Writer) error {
 					rec := make([]string, 12)
@@ -114,7 +114,7 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 			if sum, err = s.Summary(ctx, branch); err != nil {
 				return err
 			}
-			return writeCSV(filepath.Join(dir, "losses_unmatched.csv"), []string{"branch_code", "symbol", "number", "branch_no", "lost_on", "reason"},
+			return WriteCSV(filepath.Join(dir, "losses_unmatched.csv"), []string{"branch_code", "symbol", "number", "branch_no", "lost_on", "reason"},
 				func(w *csv.Writer) error {
 					for _, l := range unmatched {
 						if err := w.Write([]string{l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, wareki.Format(l.LostOn), l.Reason}); err != nil {
@@ -375,7 +375,9 @@ func safeName(code string) string {
 	return string(b)
 }
 
-func writeCSV(path string, header []string, rows func(*csv.Writer) error) error {
+// WriteCSV writes a CSV file with its header through a temporary file
+// renamed into place, so that no half-written file ever has the name.
+func WriteCSV(path string, header []string, rows func(*csv.Writer) error) error {
 	return writeFile(path, func(bw *bufio.Writer) error {
 		w := csv.NewWriter(bw)
 		if err := w.Write(header); err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"shikaku"
 	"shikaku/csvin"
+	"shikaku/export"
 	"shikaku/pdf"
 	"shikaku/wareki"
 )
@@ -186,76 +187,91 @@ func scanLoop(ctx context.Context, e *env, f *flags, in io.Reader, mk func(raw s
 
 var stdin io.Reader = os.Stdin
 
+// scanCommand is a command that records scanned IDs (undelivered,
+// return, destroy): from the command line, from --file, or from standard
+// input as a barcode scanner types them.
+type scanCommand struct {
+	f      *flags
+	lf     *lifeFlags
+	file   *string
+	csvOpt func() (csvin.Options, error)
+	reason *string // the default reason of every scan ("" flag: none)
+	// check runs after the flags are read, before any ID is.
+	check func(interactive bool) error
+	// record records a batch of scans in one transaction.
+	record func(tx shikaku.LifeTx, scans []shikaku.Scan) ([]shikaku.Outcome, error)
+	verb   string
+}
+
+func newScanCommand(e *env, name, synopsis string) *scanCommand {
+	f := newFlags(e, name, synopsis)
+	return &scanCommand{f: f, lf: f.lifeFlags(), file: f.String("file", "", "番号の一覧 CSV（列: id（番号）、reason（理由）、on（日付））"),
+		csvOpt: f.csvFlags(), reason: new(string)}
+}
+
+func (c *scanCommand) run(ctx context.Context, e *env, args []string) error {
+	pos, err := c.f.parse(args)
+	if err != nil {
+		return err
+	}
+	on, err := c.lf.date()
+	if err != nil {
+		return err
+	}
+	opt, err := c.csvOpt()
+	if err != nil {
+		return err
+	}
+	interactive := len(pos) == 0 && *c.file == ""
+	if c.check != nil {
+		if err := c.check(interactive); err != nil {
+			return err
+		}
+	}
+	if interactive {
+		return scanLoop(ctx, e, c.f, stdin, func(raw string) shikaku.Scan { return shikaku.Scan{Raw: raw, Reason: *c.reason, On: on} }, c.record, c.verb)
+	}
+	scans, err := scanInputs(pos, *c.file, on, *c.reason, opt)
+	if err != nil {
+		return err
+	}
+	return record(ctx, e, c.f, scans, c.record, c.verb)
+}
+
 func runUndelivered(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "undelivered", "undelivered 封筒番号またはお問い合わせ番号… --reason 理由 [--on 日付] | --file F")
-	lf := f.lifeFlags()
-	reason := f.String("reason", "", "不着の理由（宛所不明、転居先不明、受取拒否、保管期間経過 など）")
-	file := f.String("file", "", "番号の一覧 CSV（列: id（番号）、reason（理由）、on（日付））")
-	csvOpt := f.csvFlags()
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
+	c := newScanCommand(e, "undelivered", "undelivered 封筒番号またはお問い合わせ番号… --reason 理由 [--on 日付] | --file F")
+	c.reason = c.f.String("reason", "", "不着の理由（宛所不明、転居先不明、受取拒否、保管期間経過 など）")
+	c.verb = "不着"
+	c.check = func(interactive bool) error {
+		if interactive && *c.reason == "" {
+			return usagef("不着の理由を --reason で指定してください")
+		}
+		return nil
 	}
-	on, err := lf.date()
-	if err != nil {
-		return err
-	}
-	opt, err := csvOpt()
-	if err != nil {
-		return err
-	}
-	fn := func(tx shikaku.LifeTx, scans []shikaku.Scan) ([]shikaku.Outcome, error) {
+	c.record = func(tx shikaku.LifeTx, scans []shikaku.Scan) ([]shikaku.Outcome, error) {
 		for _, s := range scans {
 			if strings.TrimSpace(s.Reason) == "" {
 				return nil, &shikaku.ScanError{Problems: []string{"不着の理由を --reason（またはファイルの reason 列）で指定してください"}}
 			}
 		}
-		return shikaku.RecordUndelivered(ctx, tx, scans, lf.who(), time.Now())
+		return shikaku.RecordUndelivered(ctx, tx, scans, c.lf.who(), time.Now())
 	}
-	if len(pos) == 0 && *file == "" {
-		if *reason == "" {
-			return usagef("不着の理由を --reason で指定してください")
-		}
-		return scanLoop(ctx, e, f, stdin, func(raw string) shikaku.Scan { return shikaku.Scan{Raw: raw, Reason: *reason, On: on} }, fn, "不着")
-	}
-	scans, err := scanInputs(pos, *file, on, *reason, opt)
-	if err != nil {
-		return err
-	}
-	return record(ctx, e, f, scans, fn, "不着")
+	return c.run(ctx, e, args)
 }
 
 func runCertificates(ctx context.Context, e *env, args []string, name string, kind shikaku.EventKind, verb string) error {
-	f := newFlags(e, name, name+" 資格確認書番号… [--on 日付] | --file F")
-	lf := f.lifeFlags()
-	file := f.String("file", "", "番号の一覧 CSV（列: id（番号）、reason（理由）、on（日付））")
-	csvOpt := f.csvFlags()
-	pos, err := f.parse(args)
-	if err != nil {
-		return err
+	c := newScanCommand(e, name, name+" 資格確認書番号… [--on 日付] | --file F")
+	c.verb = verb
+	c.check = func(bool) error {
+		if kind == shikaku.EventDestroyed && c.lf.who() == "" {
+			return usagef("廃棄の記録には担当者名が必要です（--operator または環境変数 SHIKAKU_OPERATOR）")
+		}
+		return nil
 	}
-	on, err := lf.date()
-	if err != nil {
-		return err
+	c.record = func(tx shikaku.LifeTx, scans []shikaku.Scan) ([]shikaku.Outcome, error) {
+		return shikaku.RecordCertificates(ctx, tx, kind, scans, c.lf.who(), time.Now())
 	}
-	opt, err := csvOpt()
-	if err != nil {
-		return err
-	}
-	if kind == shikaku.EventDestroyed && lf.who() == "" {
-		return usagef("廃棄の記録には担当者名が必要です（--operator または環境変数 SHIKAKU_OPERATOR）")
-	}
-	fn := func(tx shikaku.LifeTx, scans []shikaku.Scan) ([]shikaku.Outcome, error) {
-		return shikaku.RecordCertificates(ctx, tx, kind, scans, lf.who(), time.Now())
-	}
-	if len(pos) == 0 && *file == "" {
-		return scanLoop(ctx, e, f, stdin, func(raw string) shikaku.Scan { return shikaku.Scan{Raw: raw, On: on} }, fn, verb)
-	}
-	scans, err := scanInputs(pos, *file, on, "", opt)
-	if err != nil {
-		return err
-	}
-	return record(ctx, e, f, scans, fn, verb)
+	return c.run(ctx, e, args)
 }
 
 func runReturn(ctx context.Context, e *env, args []string) error {
@@ -389,22 +405,7 @@ func writeResend(c *shikaku.Campaign, b *shikaku.ResendBatch, fonts *pdf.Fonts, 
 }
 
 func writeCSVFile(path string, header []string, rows [][]string) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("%s を書けません: %w", path, err)
-	}
-	w := csv.NewWriter(f)
-	w.Write(header)
-	w.WriteAll(rows)
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return export.WriteCSV(path, header, func(w *csv.Writer) error { return w.WriteAll(rows) })
 }
 
 // ---- reissue ----
@@ -712,16 +713,14 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return f.withCampaign(ctx, func(s shikaku.Store, branch string) error {
-		c, err := s.Campaign(ctx, branch)
-		if err != nil {
-			return err
-		}
 		sum, err := s.Summary(ctx, branch)
 		if err != nil {
 			return err
 		}
 		var st *shikaku.Status
+		var c *shikaku.Campaign
 		err = s.Lifecycle(ctx, branch, func(tx shikaku.LifeTx) error {
+			c = tx.Campaign()
 			steps, err := tx.Steps(ctx)
 			if err != nil {
 				return err
