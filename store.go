@@ -189,14 +189,24 @@ func NewSummary(c *Campaign) *Summary {
 	for i := 1; i <= max(c.Mail.PerEnvelope, 1); i++ {
 		sum.EnvelopesBySize[i] = 0
 	}
+	for i, w := range c.Waves {
+		sum.Waves = append(sum.Waves, WaveSummary{Wave: i + 1, SendOn: w.SendOn})
+	}
 	return sum
 }
 
-// AddEnvelopes counts n envelopes of size certificates each.
-func (s *Summary) AddEnvelopes(size, n int) {
-	s.EnvelopesBySize[size] = n
+// AddEnvelopes counts n bulk envelopes of one wave, each holding size
+// certificates, sent to addressees reading language. A store reads its
+// envelopes once, grouped by the three, and adds every group.
+func (s *Summary) AddEnvelopes(wave, size int, language string, n int) {
+	s.EnvelopesBySize[size] += n
 	s.Envelopes += n
 	s.Certificates += size * n
+	s.EnvelopesByLanguage[language] += n
+	if wave >= 1 && wave <= len(s.Waves) {
+		s.Waves[wave-1].Envelopes += n
+		s.Waves[wave-1].Certificates += size * n
+	}
 }
 
 // WaveSummary is the envelopes and certificates of one send.

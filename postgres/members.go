@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sort"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -22,61 +20,39 @@ var memberColumns = []string{
 	"certificate_issued_on", "copay_rate", "language",
 }
 
-// ImportMembers copies the file into a staging table, then, only if the
-// whole file was good, replaces the members of its branches with it,
-// sorted by key. One transaction: any error changes nothing.
+// ImportMembers copies the rows straight into members, in one
+// transaction: any error changes nothing. A branch's old snapshot is
+// deleted when its first row arrives, so the rows are copied in segments
+// that end where a branch not seen before begins (one per branch for a
+// file sorted by key, as core systems write them). A sorted file is thus
+// stored in key order without a staging table and a second copy.
 func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
 	counts := map[string]int{}
 	err := s.tx(ctx, "", func(tx pgx.Tx) error {
-		cols := strings.Join(memberColumns, ", ")
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE members_import ON COMMIT DROP AS SELECT `+cols+` FROM members WITH NO DATA`); err != nil {
-			return err
-		}
-		values := func(yield func([]any, error) bool) {
-			for m, err := range rows {
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				counts[m.Key.Branch]++
-				var copay any
-				if m.CopayRate != 0 {
-					copay = int16(m.CopayRate)
-				}
-				if !yield([]any{m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
-					string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
-					dateArg(m.BirthDate), int16(m.Sex), dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
-					dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
-					m.Address, m.AddressLine2, m.MynumberOnFile, dateArg(m.MynaLinkedOn),
-					dateArg(m.EcertExpiresOn), m.DV, dateArg(m.CertificateIssuedOn), copay, m.Language}, nil) {
-					return
-				}
+		next, stop := iter.Pull2(rows)
+		defer stop()
+		src := &memberSource{next: next, counts: counts}
+		for {
+			first, ok := src.peek()
+			if src.err != nil {
+				return src.err
 			}
-		}
-		if _, err := copyFrom(ctx, tx, "members_import", memberColumns, values); err != nil {
-			return err
-		}
-		branches := make([]string, 0, len(counts))
-		for b := range counts {
-			branches = append(branches, b)
-		}
-		sort.Strings(branches)
-		for _, b := range branches {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('shikaku:' || $1))`, b); err != nil {
+			if !ok {
+				break
+			}
+			if err := replaceBranch(ctx, tx, first.Key.Branch); err != nil {
 				return err
 			}
-			if done, err := stepDone(ctx, tx, b, shikaku.StepExtract); err != nil {
-				return err
-			} else if done {
-				return shikaku.ReimportRefused(b)
+			counts[first.Key.Branch] = 0
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"members"}, memberColumns, src); err != nil {
+				if src.err != nil {
+					return src.err
+				}
+				return fmt.Errorf("加入者を保存できません: %w", err)
 			}
-			if _, err := tx.Exec(ctx, `DELETE FROM members WHERE branch_code = $1`, b); err != nil {
-				return err
+			if src.err != nil {
+				return src.err
 			}
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO members (`+cols+`) SELECT `+cols+` FROM members_import
-			ORDER BY branch_code, symbol, number, branch_no`); err != nil {
-			return fmt.Errorf("加入者を保存できません: %w", err)
 		}
 		// Fresh statistics: the planner must know the table is big before
 		// autovacuum comes round, or it picks nested loops for the steps.
@@ -96,6 +72,74 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 	}
 	return counts, nil
 }
+
+// replaceBranch takes the branch's lock and empties it before its new
+// snapshot, unless its campaign has been extracted.
+func replaceBranch(ctx context.Context, tx pgx.Tx, branch string) error {
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('shikaku:' || $1))`, branch); err != nil {
+		return err
+	}
+	if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
+		return err
+	} else if done {
+		return shikaku.ReimportRefused(branch)
+	}
+	_, err := tx.Exec(ctx, `DELETE FROM members WHERE branch_code = $1`, branch)
+	return err
+}
+
+// memberSource feeds CopyFrom with the members of the branches already
+// replaced; it stops before the first row of a new branch, which the next
+// segment starts with.
+type memberSource struct {
+	next    func() (*shikaku.Member, error, bool)
+	counts  map[string]int // rows per branch so far; a key means replaced
+	pending *shikaku.Member
+	row     []any
+	err     error
+}
+
+// peek returns the row the next segment starts with, if any.
+func (p *memberSource) peek() (*shikaku.Member, bool) {
+	if p.pending == nil {
+		m, err, ok := p.next()
+		if !ok {
+			return nil, false
+		}
+		if err != nil {
+			p.err = err
+			return nil, false
+		}
+		p.pending = m
+	}
+	return p.pending, true
+}
+
+func (p *memberSource) Next() bool {
+	m, ok := p.peek()
+	if !ok {
+		return false
+	}
+	if _, replaced := p.counts[m.Key.Branch]; !replaced {
+		return false // a new branch: end this segment
+	}
+	p.pending = nil
+	p.counts[m.Key.Branch]++
+	var copay any
+	if m.CopayRate != 0 {
+		copay = int16(m.CopayRate)
+	}
+	p.row = []any{m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
+		string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
+		dateArg(m.BirthDate), int16(m.Sex), dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
+		dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
+		m.Address, m.AddressLine2, m.MynumberOnFile, dateArg(m.MynaLinkedOn),
+		dateArg(m.EcertExpiresOn), m.DV, dateArg(m.CertificateIssuedOn), copay, m.Language}
+	return true
+}
+
+func (p *memberSource) Values() ([]any, error) { return p.row, nil }
+func (p *memberSource) Err() error             { return p.err }
 
 // ImportEmployers adds or updates employers in one transaction.
 func (s *Store) ImportEmployers(ctx context.Context, rows iter.Seq2[*shikaku.Employer, error]) (int, error) {

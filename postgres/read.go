@@ -148,43 +148,27 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		}
 		sum.Decisions[shikaku.ReasonCode(r.key)] = r.n
 	}
-	type size struct{ size, n int32 }
-	for r, err := range query(ctx, s.pool, `SELECT certificates, COUNT(*)::int FROM envelopes WHERE branch_code = $1 AND kind = 'bulk' GROUP BY certificates`,
-		[]any{branch}, func(r pgx.Rows, c *size) error { return r.Scan(&c.size, &c.n) }) {
-		if err != nil {
-			return nil, err
-		}
-		sum.AddEnvelopes(int(r.size), int(r.n))
-	}
-	for i, w := range c.Waves {
-		ws := shikaku.WaveSummary{Wave: i + 1, SendOn: w.SendOn}
-		if err := s.pool.QueryRow(ctx, `SELECT COUNT(*), COALESCE(SUM(certificates), 0) FROM envelopes WHERE branch_code = $1 AND kind = 'bulk' AND wave = $2`,
-			branch, i+1).Scan(&ws.Envelopes, &ws.Certificates); err != nil {
-			return nil, err
-		}
-		sum.Waves = append(sum.Waves, ws)
-	}
 	err = s.pool.QueryRow(ctx, `SELECT COUNT(DISTINCT employer_code) FROM envelopes
 		WHERE branch_code = $1 AND kind = 'bulk' AND employer_code <> ''`, branch).Scan(&sum.Employers)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT a.language, COUNT(*) FROM envelopes e
-		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
-		WHERE e.branch_code = $1 AND e.kind = 'bulk' GROUP BY a.language`, branch)
-	if err != nil {
-		return nil, err
+	// Sizes, waves and languages in one pass over the envelopes.
+	type group struct {
+		wave, size int32
+		lang       string
+		n          int64
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var lang string
-		var n int64
-		if err := rows.Scan(&lang, &n); err != nil {
+	for g, err := range query(ctx, s.pool, `SELECT e.wave, e.certificates, a.language, COUNT(*) FROM envelopes e
+		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
+		WHERE e.branch_code = $1 AND e.kind = 'bulk' GROUP BY e.wave, e.certificates, a.language`,
+		[]any{branch}, func(r pgx.Rows, g *group) error { return r.Scan(&g.wave, &g.size, &g.lang, &g.n) }) {
+		if err != nil {
 			return nil, err
 		}
-		sum.EnvelopesByLanguage[lang] = int(n)
+		sum.AddEnvelopes(int(g.wave), int(g.size), g.lang, int(g.n))
 	}
-	return sum, rows.Err()
+	return sum, nil
 }
 
 // DVLeaks counts DV-registered members in a certificate or as an addressee.

@@ -155,46 +155,26 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		sum.Decisions[shikaku.ReasonCode(code)] = n
 	}
 	rows.Close()
-	rows, err = s.db.QueryContext(ctx, `SELECT certificates, COUNT(*) FROM envelopes WHERE branch_code = ? AND kind = 'bulk' GROUP BY certificates`, branch)
-	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		var size, n int
-		if err := rows.Scan(&size, &n); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		sum.AddEnvelopes(size, n)
-	}
-	rows.Close()
-	for i, w := range c.Waves {
-		ws := shikaku.WaveSummary{Wave: i + 1, SendOn: w.SendOn}
-		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(certificates), 0) FROM envelopes WHERE branch_code = ? AND kind = 'bulk' AND wave = ?`,
-			branch, i+1).Scan(&ws.Envelopes, &ws.Certificates); err != nil {
-			return nil, err
-		}
-		sum.Waves = append(sum.Waves, ws)
-	}
 	err = s.db.QueryRowContext(ctx, `SELECT COUNT(DISTINCT employer_code) FROM envelopes
 		WHERE branch_code = ? AND kind = 'bulk' AND employer_code <> ''`, branch).Scan(&sum.Employers)
 	if err != nil {
 		return nil, err
 	}
-	rows, err = s.db.QueryContext(ctx, `SELECT a.language, COUNT(*) FROM envelopes e
+	// Sizes, waves and languages in one pass over the envelopes.
+	rows, err = s.db.QueryContext(ctx, `SELECT e.wave, e.certificates, a.language, COUNT(*) FROM envelopes e
 		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
-		WHERE e.branch_code = ? AND e.kind = 'bulk' GROUP BY a.language`, branch)
+		WHERE e.branch_code = ? AND e.kind = 'bulk' GROUP BY e.wave, e.certificates, a.language`, branch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var wave, size, n int
 		var lang string
-		var n int
-		if err := rows.Scan(&lang, &n); err != nil {
+		if err := rows.Scan(&wave, &size, &lang, &n); err != nil {
 			return nil, err
 		}
-		sum.EnvelopesByLanguage[lang] = n
+		sum.AddEnvelopes(wave, size, lang, n)
 	}
 	return sum, rows.Err()
 }

@@ -64,6 +64,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("データベース %s を開けません: %w", path, err)
 	}
+	// Closing a connection frees its page cache page by page (seconds for
+	// a full cache), so the connections of parallel readers are kept for
+	// reuse instead of being closed when they fall idle.
+	db.SetMaxIdleConns(8)
 	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

@@ -23,6 +23,7 @@ func Run(t *testing.T, open Open) {
 		fn   func(t *testing.T, s shikaku.Store)
 	}{
 		{"ImportReplacesBeforeExtract", testImportReplaces},
+		{"ImportFileOfSeveralBranches", testImportSeveralBranches},
 		{"ImportErrorChangesNothing", testImportErrorChangesNothing},
 		{"ImportRefusedAfterExtract", testImportRefusedAfterExtract},
 		{"ExtractDecidesEveryMember", testExtract},
@@ -145,6 +146,36 @@ func testImportReplaces(t *testing.T, s shikaku.Store) {
 	mustImport(t, s, Members("46", 4))
 	if n, _ := s.MemberCount(ctx, "46"); n != len(Members("46", 4)) {
 		t.Errorf("after re-import: %d members, want %d", n, len(Members("46", 4)))
+	}
+}
+
+// testImportSeveralBranches imports one file holding two branches, out of
+// order: each branch named in it is replaced once, the rows of both are
+// all kept, and a branch not in the file is left alone.
+func testImportSeveralBranches(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("01", 2))
+	mustImport(t, s, append(Members("40", 9), Members("46", 10)...))
+	a, b := Members("46", 4), Members("40", 3)
+	mixed := append(append(append([]shikaku.Member{}, a[:5]...), b...), a[5:]...)
+	counts, err := s.ImportMembers(ctx, seq(mixed, -1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts["46"] != len(a) || counts["40"] != len(b) || len(counts) != 2 {
+		t.Errorf("counts %v, want 46:%d 40:%d", counts, len(a), len(b))
+	}
+	for branch, want := range map[string]int{"01": len(Members("01", 2)), "40": len(b), "46": len(a)} {
+		if n, _ := s.MemberCount(ctx, branch); n != want {
+			t.Errorf("branch %s: %d members, want %d", branch, n, want)
+		}
+	}
+	// A key twice in one file is refused even when other rows lie between.
+	dup := append(append([]shikaku.Member{}, mixed...), a[0])
+	if _, err := s.ImportMembers(ctx, seq(dup, -1)); err == nil {
+		t.Error("a file with a key twice was stored")
+	}
+	if n, _ := s.MemberCount(ctx, "46"); n != len(a) {
+		t.Errorf("a refused import changed branch 46: %d members", n)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -39,10 +40,24 @@ type timing struct {
 func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *printOptions) (*export.Result, *shikaku.Campaign, []timing, error) {
 	var times []timing
 	mark := time.Now()
+	// Each step's goroutines carry a pprof label, so that a profile of a
+	// whole run (bench --cpuprofile) can be read step by step
+	// (go tool pprof -tagfocus step=pack).
+	label := func(step string) {
+		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("step", step)))
+	}
+	defer pprof.SetGoroutineLabels(ctx)
+	steps := []string{"init", "import employers", "import members", "extract", "crossmatch", "pack", "export"}
 	lap := func(step string) {
 		times = append(times, timing{step, time.Since(mark), peakRSSMiB()})
 		mark = time.Now()
+		for i, s := range steps[:len(steps)-1] {
+			if s == step {
+				label(steps[i+1])
+			}
+		}
 	}
+	label("init")
 	s, err := openStore(ctx, url)
 	if err != nil {
 		return nil, nil, nil, err
@@ -73,6 +88,8 @@ func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *
 			return nil, nil, times, err
 		}
 		lap("crossmatch")
+	} else {
+		label("pack")
 	}
 	if _, err := stepPack(ctx, e, s, c.BranchCode); err != nil {
 		return nil, nil, times, err
