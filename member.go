@@ -131,7 +131,7 @@ type Member struct {
 	DV                  bool
 	CertificateIssuedOn time.Time
 	CopayRate           int    // 0 not set, 2 or 3
-	Language            string // flyer language, "ja" by default
+	Language            string // flyer language, DefaultLanguage unless the file says otherwise
 }
 
 // Household is an insured person with the dependents of the same key,

@@ -195,17 +195,36 @@ func NewSummary(c *Campaign) *Summary {
 	return sum
 }
 
+// DefaultLanguage is the language of a member whose file gives none.
+const DefaultLanguage = "ja"
+
 // AddEnvelopes counts n bulk envelopes of one wave, each holding size
-// certificates, sent to addressees reading language. A store reads its
-// envelopes once, grouped by the three, and adds every group.
-func (s *Summary) AddEnvelopes(wave, size int, language string, n int) {
+// certificates. A store reads its envelopes once, grouped by the two, and
+// adds every group.
+func (s *Summary) AddEnvelopes(wave, size, n int) {
 	s.EnvelopesBySize[size] += n
 	s.Envelopes += n
 	s.Certificates += size * n
-	s.EnvelopesByLanguage[language] += n
 	if wave >= 1 && wave <= len(s.Waves) {
 		s.Waves[wave-1].Envelopes += n
 		s.Waves[wave-1].Certificates += size * n
+	}
+}
+
+// SetLanguages counts the envelopes by their addressee's language from
+// the few not in DefaultLanguage; the rest of the envelopes added are in
+// DefaultLanguage. A store finds those few from the members side, instead
+// of looking up the addressee of every envelope.
+func (s *Summary) SetLanguages(others map[string]int) {
+	rest := s.Envelopes
+	for lang, n := range others {
+		if n > 0 {
+			s.EnvelopesByLanguage[lang] += n
+			rest -= n
+		}
+	}
+	if rest > 0 {
+		s.EnvelopesByLanguage[DefaultLanguage] += rest
 	}
 }
 

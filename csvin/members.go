@@ -385,7 +385,7 @@ func (t *table) member(rec []string, m *shikaku.Member, employerKnown func(strin
 	}
 	m.Language = strings.ToLower(t.get(rec, mLanguage))
 	if m.Language == "" {
-		m.Language = "ja"
+		m.Language = shikaku.DefaultLanguage
 	} else if !isLanguage(m.Language) {
 		bad(mLanguage, m.Language, "言語は ja、en、zh、ko、vi、pt などの言語コードにしてください")
 	}

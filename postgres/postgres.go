@@ -54,6 +54,12 @@ func Open(ctx context.Context, url, redacted string) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["work_mem"]; !ok {
 		cfg.ConnConfig.RuntimeParams["work_mem"] = "64MB"
 	}
+	// The planner's row estimates for the household joins are far too high,
+	// which makes it JIT-compile them with full optimization: measured 0.7 s
+	// of 2.5 s on the pack's read at 1 M members, for no faster execution.
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, explain(err, redacted)

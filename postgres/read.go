@@ -153,21 +153,28 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	if err != nil {
 		return nil, err
 	}
-	// Sizes, waves and languages in one pass over the envelopes.
-	type group struct {
-		wave, size int32
-		lang       string
-		n          int64
-	}
-	for g, err := range query(ctx, s.pool, `SELECT e.wave, e.certificates, a.language, COUNT(*) FROM envelopes e
-		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
-		WHERE e.branch_code = $1 AND e.kind = 'bulk' GROUP BY e.wave, e.certificates, a.language`,
-		[]any{branch}, func(r pgx.Rows, g *group) error { return r.Scan(&g.wave, &g.size, &g.lang, &g.n) }) {
+	// Sizes and waves in one pass over the envelopes; languages from the
+	// few addressees not in the default language.
+	type group struct{ wave, size, n int32 }
+	for g, err := range query(ctx, s.pool, `SELECT wave, certificates, COUNT(*)::int FROM envelopes
+		WHERE branch_code = $1 AND kind = 'bulk' GROUP BY wave, certificates`,
+		[]any{branch}, func(r pgx.Rows, g *group) error { return r.Scan(&g.wave, &g.size, &g.n) }) {
 		if err != nil {
 			return nil, err
 		}
-		sum.AddEnvelopes(int(g.wave), int(g.size), g.lang, int(g.n))
+		sum.AddEnvelopes(int(g.wave), int(g.size), int(g.n))
 	}
+	others := map[string]int{}
+	for c, err := range query(ctx, s.pool, `SELECT a.language, COUNT(*)::int FROM members a
+		JOIN envelopes e ON e.branch_code = a.branch_code AND e.symbol = a.symbol AND e.number = a.number AND e.addressee_no = a.branch_no
+		WHERE a.branch_code = $1 AND a.language <> $2 AND e.kind = 'bulk' GROUP BY a.language`,
+		[]any{branch, shikaku.DefaultLanguage}, func(r pgx.Rows, c *count) error { return r.Scan(&c.key, &c.n) }) {
+		if err != nil {
+			return nil, err
+		}
+		others[c.key] = c.n
+	}
+	sum.SetLanguages(others)
 	return sum, nil
 }
 

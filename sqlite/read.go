@@ -160,22 +160,41 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	if err != nil {
 		return nil, err
 	}
-	// Sizes, waves and languages in one pass over the envelopes.
-	rows, err = s.db.QueryContext(ctx, `SELECT e.wave, e.certificates, a.language, COUNT(*) FROM envelopes e
-		JOIN members a ON a.branch_code = e.branch_code AND a.symbol = e.symbol AND a.number = e.number AND a.branch_no = e.addressee_no
-		WHERE e.branch_code = ? AND e.kind = 'bulk' GROUP BY e.wave, e.certificates, a.language`, branch)
+	// Sizes and waves in one pass over the envelopes; languages from the
+	// few addressees not in the default language.
+	rows, err = s.db.QueryContext(ctx, `SELECT wave, certificates, COUNT(*) FROM envelopes
+		WHERE branch_code = ? AND kind = 'bulk' GROUP BY wave, certificates`, branch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var wave, size, n int
-		var lang string
-		if err := rows.Scan(&wave, &size, &lang, &n); err != nil {
+		if err := rows.Scan(&wave, &size, &n); err != nil {
 			return nil, err
 		}
-		sum.AddEnvelopes(wave, size, lang, n)
+		sum.AddEnvelopes(wave, size, n)
 	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.QueryContext(ctx, `SELECT a.language, COUNT(*) FROM members a
+		JOIN envelopes e ON e.branch_code = a.branch_code AND e.symbol = a.symbol AND e.number = a.number AND e.addressee_no = a.branch_no
+		WHERE a.branch_code = ? AND a.language <> ? AND e.kind = 'bulk' GROUP BY a.language`, branch, shikaku.DefaultLanguage)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	others := map[string]int{}
+	for rows.Next() {
+		var lang string
+		var n int
+		if err := rows.Scan(&lang, &n); err != nil {
+			return nil, err
+		}
+		others[lang] = n
+	}
+	sum.SetLanguages(others)
 	return sum, rows.Err()
 }
 

@@ -214,12 +214,15 @@ func printSummary(w io.Writer, c *shikaku.Campaign, res *export.Result) {
 	for l := range s.EnvelopesByLanguage {
 		langs = append(langs, l)
 	}
-	sort.Slice(langs, func(i, j int) bool {
-		return (langs[i] == "ja") != (langs[j] == "ja") && langs[i] == "ja" || (langs[i] != "ja") == (langs[j] != "ja") && langs[i] < langs[j]
+	sort.Slice(langs, func(i, j int) bool { // Japanese first, then by code
+		if ja := langs[i] == shikaku.DefaultLanguage; ja != (langs[j] == shikaku.DefaultLanguage) {
+			return ja
+		}
+		return langs[i] < langs[j]
 	})
 	for _, l := range langs {
 		label := "説明用チラシ（日本語）"
-		if l != "ja" {
+		if l != shikaku.DefaultLanguage {
 			label = "外国語版チラシ（" + l + "）"
 		}
 		row(label, num(s.EnvelopesByLanguage[l])+" 通")

@@ -1,0 +1,38 @@
+package shikaku
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestSummaryAddsEnvelopeGroups(t *testing.T) {
+	c := &Campaign{Mail: Mail{PerEnvelope: 4}, Waves: []Wave{{SendOn: d(2025, 8, 8)}, {SendOn: d(2025, 8, 15)}}}
+	sum := NewSummary(c)
+	// Groups as a store reads them: (wave, size, envelopes).
+	sum.AddEnvelopes(1, 1, 10)
+	sum.AddEnvelopes(1, 3, 2)
+	sum.AddEnvelopes(2, 1, 5)
+	sum.AddEnvelopes(2, 4, 1)
+	sum.SetLanguages(map[string]int{"en": 2, "vi": 1, "zh": 0})
+	if sum.Envelopes != 18 || sum.Certificates != 10+6+5+4 {
+		t.Errorf("envelopes %d certificates %d, want 18 and 25", sum.Envelopes, sum.Certificates)
+	}
+	if want := map[int]int{1: 15, 2: 0, 3: 2, 4: 1}; !reflect.DeepEqual(sum.EnvelopesBySize, want) {
+		t.Errorf("by size %v, want %v", sum.EnvelopesBySize, want)
+	}
+	w1, w2 := sum.Waves[0], sum.Waves[1]
+	if w1.Envelopes != 12 || w1.Certificates != 16 || w2.Envelopes != 6 || w2.Certificates != 9 || !w2.SendOn.Equal(d(2025, 8, 15)) {
+		t.Errorf("waves %+v", sum.Waves)
+	}
+	if want := map[string]int{"ja": 15, "en": 2, "vi": 1}; !reflect.DeepEqual(sum.EnvelopesByLanguage, want) {
+		t.Errorf("by language %v, want %v", sum.EnvelopesByLanguage, want)
+	}
+}
+
+func TestSummaryWithoutEnvelopes(t *testing.T) {
+	sum := NewSummary(&Campaign{Mail: Mail{PerEnvelope: 2}, Waves: []Wave{{SendOn: d(2025, 8, 8)}}})
+	sum.SetLanguages(map[string]int{})
+	if len(sum.EnvelopesByLanguage) != 0 || len(sum.Waves) != 1 || sum.Waves[0].Envelopes != 0 {
+		t.Errorf("empty summary: %+v", sum)
+	}
+}
