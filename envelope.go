@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"shikaku/pipe"
 )
 
 // Certificate is one 資格確認書.
@@ -200,6 +202,14 @@ func PackCampaign(ctx context.Context, c *Campaign, tx PackTx, progress func(env
 	if err != nil {
 		return res, err
 	}
+	// The households come in print order, which the store sorts before the
+	// first row: that read starts now, beside the count the plan needs.
+	hctx, cancel := context.WithCancel(ctx)
+	households, stopHouseholds := pipe.Start(tx.Households(hctx))
+	defer func() {
+		cancel()
+		stopHouseholds()
+	}()
 	total := 0
 	for n, err := range tx.TargetCounts(ctx) {
 		if err != nil {
@@ -214,7 +224,7 @@ func PackCampaign(ctx context.Context, c *Campaign, tx PackTx, progress func(env
 	p := &Packer{Campaign: c, Tracking: alloc, NextEnvelope: counters.NextEnvelope, NextCert: counters.NextCert}
 	const batch = 2048
 	buf := make([]Envelope, 0, batch+16)
-	for h, err := range tx.Households(ctx) {
+	for h, err := range households {
 		if err != nil {
 			return res, err
 		}

@@ -74,7 +74,8 @@ type PackTx interface {
 	TargetCounts(ctx context.Context) iter.Seq2[int, error]
 	// Households yields each household with targets, in print order
 	// (postal code, address, household key), with its targets in
-	// branch-number order.
+	// branch-number order. It is read while TargetCounts is, so the two
+	// must not share a connection.
 	Households(ctx context.Context) iter.Seq2[*PackHousehold, error]
 	// SaveEnvelopes stores envelopes with their certificates.
 	SaveEnvelopes(ctx context.Context, envs []Envelope) error

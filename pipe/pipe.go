@@ -3,61 +3,98 @@
 // work done on what is read use two cores.
 package pipe
 
-import "iter"
+import (
+	"iter"
+	"sync"
+)
 
 const batchSize = 1024
 
 // Ahead yields what seq yields, in order, with seq running in a goroutine.
 // Values are passed on as they are: a producer that reuses the value it
 // yields must be wrapped to copy it first (see Copied). When the consumer
-// stops early, the producer is stopped at its next value.
+// stops early, the producer is stopped at its next value, and the stream
+// returns only once the producer has (so that what it reads from can be
+// closed right after).
 func Ahead[T any](seq iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		type batch struct {
-			vals []T
-			err  error
+		r := start(seq)
+		defer r.stop()
+		r.drain(yield)
+	}
+}
+
+// Start is Ahead with the producer started now rather than when the
+// stream is ranged over: a query that sorts before its first row can run
+// while the caller does other work. The stream can be ranged over once.
+// stop ends the producer and waits until it has returned, so that what it
+// reads from can be closed; call it when done, ranged over or not.
+func Start[T any](seq iter.Seq2[T, error]) (stream iter.Seq2[T, error], stop func()) {
+	r := start(seq)
+	var once sync.Once
+	return func(yield func(T, error) bool) { r.drain(yield) }, func() { once.Do(r.stop) }
+}
+
+type batch[T any] struct {
+	vals []T
+	err  error
+}
+
+type running[T any] struct {
+	ch   chan batch[T]
+	quit chan struct{}
+}
+
+func start[T any](seq iter.Seq2[T, error]) *running[T] {
+	r := &running[T]{ch: make(chan batch[T], 4), quit: make(chan struct{})}
+	go func() {
+		defer close(r.ch)
+		b := batch[T]{vals: make([]T, 0, batchSize)}
+		send := func() bool {
+			select {
+			case r.ch <- b:
+				b = batch[T]{vals: make([]T, 0, batchSize)}
+				return true
+			case <-r.quit:
+				return false
+			}
 		}
-		ch := make(chan batch, 4)
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			defer close(ch)
-			b := batch{vals: make([]T, 0, batchSize)}
-			send := func() bool {
-				select {
-				case ch <- b:
-					b = batch{vals: make([]T, 0, batchSize)}
-					return true
-				case <-stop:
-					return false
-				}
-			}
-			for v, err := range seq {
-				if err != nil {
-					b.err = err
-					send()
-					return
-				}
-				b.vals = append(b.vals, v)
-				if len(b.vals) == batchSize && !send() {
-					return
-				}
-			}
-			if len(b.vals) > 0 {
+		for v, err := range seq {
+			if err != nil {
+				b.err = err
 				send()
-			}
-		}()
-		var zero T
-		for b := range ch {
-			for _, v := range b.vals {
-				if !yield(v, nil) {
-					return
-				}
-			}
-			if b.err != nil {
-				yield(zero, b.err)
 				return
 			}
+			b.vals = append(b.vals, v)
+			if len(b.vals) == batchSize && !send() {
+				return
+			}
+		}
+		if len(b.vals) > 0 {
+			send()
+		}
+	}()
+	return r
+}
+
+// stop tells the producer to end and waits until it has.
+func (r *running[T]) stop() {
+	close(r.quit)
+	for range r.ch { // what it sent meanwhile is dropped
+	}
+}
+
+func (r *running[T]) drain(yield func(T, error) bool) {
+	var zero T
+	for b := range r.ch {
+		for _, v := range b.vals {
+			if !yield(v, nil) {
+				return
+			}
+		}
+		if b.err != nil {
+			yield(zero, b.err)
+			return
 		}
 	}
 }

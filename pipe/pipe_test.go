@@ -3,7 +3,9 @@ package pipe
 import (
 	"errors"
 	"iter"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func count(n int, failAt int) iter.Seq2[int, error] {
@@ -55,6 +57,74 @@ func TestAheadStopsEarly(t *testing.T) {
 	}
 	if !<-stopped {
 		t.Fatal("producer not stopped")
+	}
+}
+
+func TestAheadReturnsAfterProducer(t *testing.T) {
+	var done atomic.Bool
+	seq := func(yield func(int, error) bool) {
+		defer done.Store(true)
+		for i := 0; ; i++ {
+			if !yield(i, nil) {
+				time.Sleep(10 * time.Millisecond) // closing rows takes a while
+				return
+			}
+		}
+	}
+	for v := range Ahead(iter.Seq2[int, error](seq)) {
+		if v == 3 {
+			break
+		}
+	}
+	if !done.Load() {
+		t.Fatal("Ahead returned while its producer still ran")
+	}
+}
+
+func TestStartRunsBeforeRanging(t *testing.T) {
+	began := make(chan struct{})
+	seq := func(yield func(int, error) bool) {
+		close(began)
+		for i := range 3000 {
+			if !yield(i, nil) {
+				return
+			}
+		}
+	}
+	stream, stop := Start(iter.Seq2[int, error](seq))
+	defer stop()
+	select {
+	case <-began:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the producer did not start before the stream was ranged over")
+	}
+	n := 0
+	for v, err := range stream {
+		if err != nil || v != n {
+			t.Fatalf("got %d %v, want %d", v, err, n)
+		}
+		n++
+	}
+	if n != 3000 {
+		t.Fatalf("%d values", n)
+	}
+}
+
+func TestStartStoppedUnread(t *testing.T) {
+	var done atomic.Bool
+	seq := func(yield func(int, error) bool) {
+		defer done.Store(true)
+		for i := 0; ; i++ {
+			if !yield(i, nil) {
+				return
+			}
+		}
+	}
+	_, stop := Start(iter.Seq2[int, error](seq))
+	stop()
+	stop() // twice is harmless
+	if !done.Load() {
+		t.Fatal("stop returned while the producer still ran")
 	}
 }
 

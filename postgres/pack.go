@@ -29,12 +29,19 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		} else if done {
 			return shikaku.RepackRefused(branch)
 		}
+		// The households and their count are read at the same time, on
+		// two snapshots of their own.
 		read, err := s.snapshot(ctx)
 		if err != nil {
 			return err
 		}
 		defer read.Rollback(context.WithoutCancel(ctx))
-		res, err = fn(&packTx{tx: tx, read: read, branch: branch})
+		count, err := s.snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		defer count.Rollback(context.WithoutCancel(ctx))
+		res, err = fn(&packTx{tx: tx, read: read, count: count, branch: branch})
 		if err != nil {
 			return err
 		}
@@ -48,8 +55,8 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 }
 
 type packTx struct {
-	tx, read pgx.Tx
-	branch   string
+	tx, read, count pgx.Tx
+	branch          string
 }
 
 func (p *packTx) Counters(ctx context.Context) (shikaku.Counters, error) {
@@ -86,7 +93,7 @@ func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 }
 
 func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
-	return background(ctx, p.read, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
+	return background(ctx, p.count, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
 		WHERE d.branch_code = $1 AND d.decision = $2 GROUP BY m.symbol, m.number`, []any{p.branch, string(shikaku.Target)},
 		func(r pgx.Rows, n *int) error { return r.Scan(n) })
 }

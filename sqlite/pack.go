@@ -32,12 +32,16 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if err != nil {
 			return err
 		}
-		// Targets are read on a second connection while envelopes are
-		// written on this one.
+		// Targets are read on other connections while envelopes are
+		// written on this one; the households and their count at once.
 		if ins.read, err = s.snapshot(ctx); err != nil {
 			return err
 		}
 		defer ins.read.Rollback()
+		if ins.count, err = s.snapshot(ctx); err != nil {
+			return err
+		}
+		defer ins.count.Rollback()
 		res, err = fn(ins)
 		if err != nil {
 			return err
@@ -53,7 +57,8 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 
 type packTx struct {
 	tx     *sql.Tx
-	read   *sql.Tx // a snapshot for the streaming reads
+	read   *sql.Tx // a snapshot for the streaming read of the households
+	count  *sql.Tx // another one, for their count read at the same time
 	branch string
 	envs   *bulk
 	certs  *bulk
@@ -88,7 +93,7 @@ func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 }
 
 func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
-	return background(ctx, p.read, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
+	return background(ctx, p.count, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
 		WHERE d.branch_code = ? AND d.decision = ? GROUP BY m.symbol, m.number`, []any{p.branch, string(shikaku.Target)},
 		func(rows *sql.Rows, n *int) error { return rows.Scan(n) })
 }
