@@ -33,11 +33,12 @@ type timing struct {
 	step    string
 	elapsed time.Duration
 	rssMiB  float64 // peak RSS of the process after the step
+	anonMiB float64 // peak anonymous memory after the step (bench only)
 }
 
 // runAll does init, import, extract, crossmatch, pack and export into a
 // fresh database, and returns the time of each step.
-func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *printOptions) (*export.Result, *shikaku.Campaign, []timing, error) {
+func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *printOptions, anon *anonPeak) (*export.Result, *shikaku.Campaign, []timing, error) {
 	var times []timing
 	mark := time.Now()
 	// Each step's goroutines carry a pprof label, so that a profile of a
@@ -49,7 +50,7 @@ func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *
 	defer pprof.SetGoroutineLabels(ctx)
 	steps := []string{"init", "import employers", "import members", "extract", "crossmatch", "pack", "export"}
 	lap := func(step string) {
-		times = append(times, timing{step, time.Since(mark), peakRSSMiB()})
+		times = append(times, timing{step, time.Since(mark), peakRSSMiB(), anon.MiB()})
 		mark = time.Now()
 		for i, s := range steps[:len(steps)-1] {
 			if s == step {
@@ -149,7 +150,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, c, _, err := runAll(ctx, e, url, in, *out, po)
+	res, c, _, err := runAll(ctx, e, url, in, *out, po, nil)
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, c, _, err := runAll(ctx, e, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, *out, po)
+	res, c, _, err := runAll(ctx, e, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, *out, po, nil)
 	if err != nil {
 		return err
 	}
