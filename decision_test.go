@@ -1,6 +1,7 @@
 package shikaku
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -147,5 +148,23 @@ func TestLossIndex(t *testing.T) {
 	}
 	if idx.Len() != 2 {
 		t.Errorf("Len = %d, want 2", idx.Len())
+	}
+}
+
+func TestLossKeysInKeyOrder(t *testing.T) {
+	k := func(br, num, bn string) MemberKey { return MemberKey{HouseholdKey{br, "100", num}, bn} }
+	losses := []Loss{
+		{Key: k("46", "20", "01")}, {Key: k("46", "3", "00")}, {Key: k("40", "1", "00")},
+		{Key: k("46", "20", "00")}, {Key: k("46", "3", "00")}, // the same key twice
+	}
+	// Keys compare as text, as the stores sort them: "20" before "3".
+	if got, want := fmt.Sprint(LossKeys(losses, "46")), "[46-100-20-00 46-100-20-01 46-100-3-00]"; got != want {
+		t.Errorf("LossKeys = %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(LossHouseholds(losses, "46")), "[46-100-20 46-100-3]"; got != want {
+		t.Errorf("LossHouseholds = %s, want %s", got, want)
+	}
+	if len(LossKeys(losses, "01")) != 0 {
+		t.Error("keys of a branch not in the file")
 	}
 }

@@ -109,13 +109,12 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		res.Recorded = packed
-		// Which loss keys are members of the branch: one query for all.
+		// Which loss keys are members of the branch: one query for all,
+		// looked up in key order.
 		known := map[shikaku.MemberKey]bool{}
 		var sym, num, bn []string
-		for _, l := range losses {
-			if l.Key.Branch == branch {
-				sym, num, bn = append(sym, l.Key.Symbol), append(num, l.Key.Number), append(bn, l.Key.BranchNo)
-			}
+		for _, k := range shikaku.LossKeys(losses, branch) {
+			sym, num, bn = append(sym, k.Symbol), append(num, k.Number), append(bn, k.BranchNo)
 		}
 		for k, err := range query(ctx, tx, `SELECT m.symbol, m.number, m.branch_no FROM members m
 			JOIN unnest($2::text[], $3::text[], $4::text[]) AS l(symbol, number, branch_no)
@@ -162,12 +161,8 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 // in the loss file and marks those it picks R_LOST_AFTER_EXTRACTION.
 func removeTargets(ctx context.Context, tx pgx.Tx, branch string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (int, error) {
 	var sym, num []string
-	seen := map[shikaku.HouseholdKey]bool{}
-	for _, l := range losses {
-		if hk := l.Key.HouseholdKey; hk.Branch == branch && !seen[hk] {
-			seen[hk] = true
-			sym, num = append(sym, hk.Symbol), append(num, hk.Number)
-		}
+	for _, hk := range shikaku.LossHouseholds(losses, branch) {
+		sym, num = append(sym, hk.Symbol), append(num, hk.Number)
 	}
 	var ids []int64
 	for r, err := range query(ctx, tx, `SELECT m.id, m.symbol, m.number, m.branch_no FROM members m

@@ -109,28 +109,30 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		res.Recorded = packed
-		// Which loss keys are members of the branch.
-		known, err := tx.PrepareContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`)
+		// Which loss keys are members of the branch, looked up in key order.
+		lookup, err := tx.PrepareContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`)
 		if err != nil {
 			return err
 		}
-		defer known.Close()
+		defer lookup.Close()
+		known := map[shikaku.MemberKey]bool{}
+		for _, k := range shikaku.LossKeys(losses, branch) {
+			var n int
+			if err := lookup.QueryRowContext(ctx, branch, k.Symbol, k.Number, k.BranchNo).Scan(&n); err != nil {
+				return err
+			}
+			known[k] = n > 0
+		}
 		ins, err := newBulk(ctx, tx, "losses", []string{"branch_code", "file", "line", "key_branch", "symbol", "number", "branch_no", "lost_on", "reason", "known", "recorded_at"})
 		if err != nil {
 			return err
 		}
 		at := now()
 		for i, l := range losses {
-			var n int
-			if l.Key.Branch == branch {
-				if err := known.QueryRowContext(ctx, branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo).Scan(&n); err != nil {
-					return err
-				}
-			}
-			if n == 0 {
+			if !known[l.Key] {
 				res.Unknown = append(res.Unknown, l.Key)
 			}
-			if err := ins.add(branch, file, i+2, l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, dateArg(l.LostOn), l.Reason, n, at); err != nil {
+			if err := ins.add(branch, file, i+2, l.Key.Branch, l.Key.Symbol, l.Key.Number, l.Key.BranchNo, dateArg(l.LostOn), l.Reason, boolInt(known[l.Key]), at); err != nil {
 				return err
 			}
 		}
@@ -168,14 +170,8 @@ func removeTargets(ctx context.Context, tx *sql.Tx, branch string, losses []shik
 		return 0, err
 	}
 	defer upd.Close()
-	seen := map[shikaku.HouseholdKey]bool{}
 	removed := 0
-	for _, l := range losses {
-		hk := l.Key.HouseholdKey
-		if hk.Branch != branch || seen[hk] {
-			continue
-		}
-		seen[hk] = true
+	for _, hk := range shikaku.LossHouseholds(losses, branch) {
 		rows, err := st.QueryContext(ctx, branch, hk.Symbol, hk.Number, string(shikaku.Target))
 		if err != nil {
 			return 0, err
