@@ -11,15 +11,16 @@ func TestAnonPeakSeesHeap(t *testing.T) {
 	}
 	p := startAnonPeak()
 	defer p.stop()
-	before := p.MiB()
 	buf := make([]byte, 64<<20)
 	for i := range buf { // touch every page
 		buf[i] = 1
 	}
 	after := p.MiB()
 	runtime.KeepAlive(buf)
-	if after < before+60 {
-		t.Errorf("peak anonymous memory %.0f MiB after allocating 64 MiB, %.0f before", after, before)
+	// Other tests of this process may have set a higher peak already; the
+	// live buffer sets a floor.
+	if after < 64 {
+		t.Errorf("peak anonymous memory %.0f MiB while 64 MiB are held", after)
 	}
 	buf = nil
 	runtime.GC()
