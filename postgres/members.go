@@ -74,7 +74,10 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 }
 
 // replaceBranch takes the branch's lock and empties it before its new
-// snapshot, unless its campaign has been extracted.
+// snapshot, unless its campaign has been extracted. Locks are taken in the
+// order the file names its branches: two imports of multi-branch files in
+// opposite orders at the same moment would deadlock, which the server
+// detects by failing one of them whole (nothing changed; run it again).
 func replaceBranch(ctx context.Context, tx pgx.Tx, branch string) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('shikaku:' || $1))`, branch); err != nil {
 		return err
