@@ -49,7 +49,11 @@ func Open(ctx context.Context, url, redacted string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL の接続先 %s を読めません: %w", redacted, err)
 	}
-	cfg.MaxConns = 8
+	// A pack holds three connections (its transaction and two snapshots)
+	// and an export up to five; steps of several branches may run in one
+	// process (the store tests run two at once). Connections are opened
+	// only when needed.
+	cfg.MaxConns = 16
 	// Room for the sorts of the streaming steps and exports (per sort).
 	if _, ok := cfg.ConnConfig.RuntimeParams["work_mem"]; !ok {
 		cfg.ConnConfig.RuntimeParams["work_mem"] = "64MB"
