@@ -250,8 +250,9 @@ func joinErrors(errs []error) error {
 // CPU), and the files are created one at a time: creators in one folder
 // queue on its lock, and Linux spins while they wait (measured: 40,000
 // lists took 4 times the CPU with 4 creators, 17 s beside a busy
-// PostgreSQL, for no gain in time). The lists go to a fresh folder that replaces the old one, so
-// no list of an earlier export survives next to the new ones.
+// PostgreSQL, for no gain in time). The lists go to a fresh folder that
+// replaces the old one, so no list of an earlier export survives next to
+// the new ones.
 func writeEmployerLists(ctx context.Context, s shikaku.Store, c *shikaku.Campaign, fonts *pdf.Fonts, dir string) (int, error) {
 	branch := c.BranchCode
 	final := filepath.Join(dir, "employers")

@@ -40,67 +40,83 @@ type timing struct {
 // fresh database, and returns the time of each step.
 func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *printOptions, anon *anonPeak) (*export.Result, *shikaku.Campaign, []timing, error) {
 	var times []timing
-	mark := time.Now()
-	// Each step's goroutines carry a pprof label, so that a profile of a
-	// whole run (bench --cpuprofile) can be read step by step
-	// (go tool pprof -tagfocus step=pack).
-	label := func(step string) {
+	// timed runs one step and records its time and memory. The step's
+	// goroutines carry a pprof label, so that a profile of a whole run
+	// (bench --cpuprofile) can be read step by step (go tool pprof
+	// -tagfocus step=pack).
+	timed := func(step string, fn func() error) error {
+		start := time.Now()
 		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("step", step)))
-	}
-	defer pprof.SetGoroutineLabels(ctx)
-	steps := []string{"init", "import employers", "import members", "extract", "crossmatch", "pack", "export"}
-	lap := func(step string) {
-		times = append(times, timing{step, time.Since(mark), peakRSSMiB(), anon.MiB()})
-		mark = time.Now()
-		for i, s := range steps[:len(steps)-1] {
-			if s == step {
-				label(steps[i+1])
-			}
+		defer pprof.SetGoroutineLabels(ctx)
+		if err := fn(); err != nil {
+			return err
 		}
+		times = append(times, timing{step, time.Since(start), peakRSSMiB(), anon.MiB()})
+		return nil
 	}
-	label("init")
-	s, err := openStore(ctx, url)
+	var s shikaku.Store
+	err := timed("init", func() error {
+		opened, err := openStore(ctx, url)
+		if err != nil {
+			return err
+		}
+		s = opened // only when open: a failed Open returns a typed nil
+		if branches, err := s.Branches(ctx); err != nil {
+			return err
+		} else if len(branches) > 0 {
+			return fmt.Errorf("データベース %s にはすでにキャンペーン（支部 %s）があります。run は新しいデータベースで実行してください", redact(url), strings.Join(branches, ", "))
+		}
+		return nil
+	})
+	if s != nil {
+		defer s.Close()
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	defer s.Close()
-	if branches, err := s.Branches(ctx); err != nil {
-		return nil, nil, nil, err
-	} else if len(branches) > 0 {
-		return nil, nil, nil, fmt.Errorf("データベース %s にはすでにキャンペーン（支部 %s）があります。run は新しいデータベースで実行してください", redact(url), strings.Join(branches, ", "))
-	}
-	lap("init")
 	opt, _ := csvOptions("auto", false)
-	if _, err := stepImportEmployers(ctx, e, s, in.employers, opt); err != nil {
+	if err := timed("import employers", func() error {
+		_, err := stepImportEmployers(ctx, e, s, in.employers, opt)
+		return err
+	}); err != nil {
 		return nil, nil, times, err
 	}
-	lap("import employers")
-	if _, err := stepImportMembers(ctx, e, s, in.members, opt); err != nil {
+	if err := timed("import members", func() error {
+		_, err := stepImportMembers(ctx, e, s, in.members, opt)
+		return err
+	}); err != nil {
 		return nil, nil, times, err
 	}
-	lap("import members")
-	c, _, err := stepExtract(ctx, e, s, in.campaign)
-	if err != nil {
+	var c *shikaku.Campaign
+	if err := timed("extract", func() error {
+		var err error
+		c, _, err = stepExtract(ctx, e, s, in.campaign)
+		return err
+	}); err != nil {
 		return nil, nil, times, err
 	}
-	lap("extract")
 	if in.losses != "" {
-		if _, err := stepCrossMatch(ctx, e, s, c.BranchCode, in.losses, opt); err != nil {
+		if err := timed("crossmatch", func() error {
+			_, err := stepCrossMatch(ctx, e, s, c.BranchCode, in.losses, opt)
+			return err
+		}); err != nil {
 			return nil, nil, times, err
 		}
-		lap("crossmatch")
-	} else {
-		label("pack")
 	}
-	if _, err := stepPack(ctx, e, s, c.BranchCode); err != nil {
+	if err := timed("pack", func() error {
+		_, err := stepPack(ctx, e, s, c.BranchCode)
+		return err
+	}); err != nil {
 		return nil, nil, times, err
 	}
-	lap("pack")
-	res, err := stepExport(ctx, e, s, c.BranchCode, out, po)
-	if err != nil {
+	var res *export.Result
+	if err := timed("export", func() error {
+		var err error
+		res, err = stepExport(ctx, e, s, c.BranchCode, out, po)
+		return err
+	}); err != nil {
 		return nil, nil, times, err
 	}
-	lap("export")
 	return res, c, times, nil
 }
 
