@@ -441,8 +441,8 @@ func (t *Tx) SaveEnvelopes(ctx context.Context, kind string, envs []shikaku.Enve
 			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)
 		}
 		for i, c := range e.Certificates {
-			if err := t.exec(ctx, `INSERT INTO certificates (certificate_id, envelope_id, position, member_id, issued_on, valid_until)
-				VALUES (?, ?, ?, ?, ?, ?)`, c.ID, e.ID, i+1, c.MemberID, t.d.date(c.IssuedOn), t.d.date(c.ValidUntil)); err != nil {
+			if err := t.exec(ctx, `INSERT INTO certificates (certificate_id, envelope_id, position, member_id, branch_no, issued_on, valid_until)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, c.ID, e.ID, i+1, c.MemberID, c.Member.BranchNo, t.d.date(c.IssuedOn), t.d.date(c.ValidUntil)); err != nil {
 				return fmt.Errorf("資格確認書 %s を保存できません: %w", c.ID, err)
 			}
 		}

@@ -139,7 +139,7 @@ func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) err
 			e.EmployerCode, int32(e.K), int32(e.N), int64(e.TrackingNumber), int32(e.Wave), e.SendOn, e.To.PostalCode, e.To.Address, e.To.Line2,
 			int32(len(e.Certificates))})
 		for pos, c := range e.Certificates {
-			certRows = append(certRows, []any{c.ID, e.ID, int32(pos + 1), c.MemberID, c.IssuedOn, c.ValidUntil})
+			certRows = append(certRows, []any{c.ID, e.ID, int32(pos + 1), c.MemberID, c.Member.BranchNo, c.IssuedOn, c.ValidUntil})
 		}
 	}
 	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"envelopes"}, []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
@@ -147,7 +147,7 @@ func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) err
 		pgx.CopyFromRows(envRows)); err != nil {
 		return fmt.Errorf("封筒を保存できません: %w", err)
 	}
-	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"certificates"}, []string{"certificate_id", "envelope_id", "position", "member_id", "issued_on", "valid_until"},
+	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"certificates"}, []string{"certificate_id", "envelope_id", "position", "member_id", "branch_no", "issued_on", "valid_until"},
 		pgx.CopyFromRows(certRows)); err != nil {
 		return fmt.Errorf("資格確認書を保存できません: %w", err)
 	}

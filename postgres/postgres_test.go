@@ -48,6 +48,58 @@ func open(t *testing.T) shikaku.Store {
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
 
+// TestUpgradeFillsCertificateBranchNo reopens a database packed before
+// migration 004 and finds each certificate's branch number filled in.
+func TestUpgradeFillsCertificateBranchNo(t *testing.T) {
+	ctx := context.Background()
+	url := freshDB(t)
+	s, err := postgres.Open(ctx, url, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.PackSmall(t, s)
+	s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`, `DELETE FROM schema_migrations WHERE version = 4`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+	s, err = postgres.Open(ctx, url, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckEnvelopeLineMembers(t, s)
+}
+
+func TestDVLeaks(t *testing.T) {
+	var url string
+	openAt := func(t *testing.T) shikaku.Store {
+		url = freshDB(t)
+		s, err := postgres.Open(context.Background(), url, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storetest.RunDVLeaks(t, openAt, func(t *testing.T, _ shikaku.Store, k shikaku.MemberKey) {
+		conn, err := pgx.Connect(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `UPDATE members SET dv = true WHERE branch_code = $1 AND symbol = $2 AND number = $3 AND branch_no = $4`,
+			k.Branch, k.Symbol, k.Number, k.BranchNo); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func TestErrors(t *testing.T) {
 	url := testURL(t)
 	ctx := context.Background()

@@ -79,7 +79,7 @@ func newPackTx(ctx context.Context, tx *sql.Tx, branch string) (*packTx, error) 
 	if err != nil {
 		return nil, err
 	}
-	certs, err := newBulk(ctx, tx, "certificates", []string{"certificate_id", "envelope_id", "position", "member_id", "issued_on", "valid_until"})
+	certs, err := newBulk(ctx, tx, "certificates", []string{"certificate_id", "envelope_id", "position", "member_id", "branch_no", "issued_on", "valid_until"})
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +150,7 @@ func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) err
 			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)
 		}
 		for pos, c := range e.Certificates {
-			if err := p.certs.add(c.ID, e.ID, pos+1, c.MemberID, dateArg(c.IssuedOn), dateArg(c.ValidUntil)); err != nil {
+			if err := p.certs.add(c.ID, e.ID, pos+1, c.MemberID, c.Member.BranchNo, dateArg(c.IssuedOn), dateArg(c.ValidUntil)); err != nil {
 				return fmt.Errorf("資格確認書 %s を保存できません: %w", c.ID, err)
 			}
 		}

@@ -38,9 +38,11 @@ func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.
 // EnvelopeLines yields one row per certificate of the bulk mailing, in
 // print order.
 func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shikaku.EnvelopeLine, error] {
+	// A certificate's member is its envelope's household and its own
+	// branch number: no member is looked up.
 	return stream(ctx, s.db, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
-			m.symbol, m.number, m.branch_no, c.certificate_id, c.valid_until
-		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id JOIN members m ON m.id = c.member_id
+			e.symbol, e.number, c.branch_no, c.certificate_id, c.valid_until
+		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id
 		WHERE e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`,
 		[]any{branch}, func(r *sql.Rows, l *shikaku.EnvelopeLine) error {
 			var tn int64

@@ -48,3 +48,51 @@ func TestMissingFolder(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestDVLeaks(t *testing.T) {
+	var path string
+	openAt := func(t *testing.T) shikaku.Store {
+		path = filepath.Join(t.TempDir(), "t.db")
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	storetest.RunDVLeaks(t, openAt, func(t *testing.T, _ shikaku.Store, k shikaku.MemberKey) {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		if _, err := db.Exec(`UPDATE members SET dv = 1 WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`,
+			k.Branch, k.Symbol, k.Number, k.BranchNo); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestUpgradeFillsCertificateBranchNo reopens a database packed before
+// migration 003 and finds each certificate's branch number filled in.
+func TestUpgradeFillsCertificateBranchNo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.PackSmall(t, s)
+	s.Close()
+	db, _ := sql.Open("sqlite", path)
+	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`, `DELETE FROM schema_migrations WHERE version = 3`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err = sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.CheckEnvelopeLineMembers(t, s)
+}

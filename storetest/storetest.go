@@ -46,6 +46,62 @@ func Run(t *testing.T, open Open) {
 
 var ctx = context.Background()
 
+// MarkDV registers a member for DV behind the store's back, as a bad
+// change to the database would: nothing the store offers can do that
+// after packing.
+type MarkDV func(t *testing.T, s shikaku.Store, k shikaku.MemberKey)
+
+// RunDVLeaks checks that DVLeaks finds a DV-registered member holding a
+// certificate and one addressed an envelope, each once.
+func RunDVLeaks(t *testing.T, open Open, mark MarkDV) {
+	s := open(t)
+	defer s.Close()
+	PackSmall(t, s)
+	holders := map[shikaku.MemberKey]bool{}
+	addressees := map[shikaku.MemberKey]bool{}
+	for m, err := range s.Mailings(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		addressees[m.Addressee] = true
+		for _, k := range m.Cards {
+			holders[k.Member] = true
+		}
+	}
+	var holder, addressee, both shikaku.MemberKey
+	for k := range holders {
+		if addressees[k] {
+			both = k
+		} else {
+			holder = k
+		}
+	}
+	for k := range addressees {
+		if !holders[k] {
+			addressee = k
+		}
+	}
+	if holder.Number == "" || addressee.Number == "" || both.Number == "" {
+		t.Fatalf("test data lacks a card holder (%v), an addressee without a card (%v) or both (%v)", holder, addressee, both)
+	}
+	leaks := func() int {
+		n, err := s.DVLeaks(ctx, "46")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := leaks(); n != 0 {
+		t.Fatalf("%d DV leaks before any member is marked", n)
+	}
+	for i, k := range []shikaku.MemberKey{holder, addressee, both} {
+		mark(t, s, k)
+		if n := leaks(); n != i+1 {
+			t.Errorf("after marking %s (%d marked): %d DV leaks", k, i+1, n)
+		}
+	}
+}
+
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // Campaign is a small campaign for a branch.
@@ -535,7 +591,7 @@ func testMailings(t *testing.T, s shikaku.Store) {
 		for _, k := range m.Cards {
 			l := lines[i]
 			i++
-			if k.ID != l.CertificateID || m.ID != l.EnvelopeID || m.TrackingNumber != l.TrackingNumber || !m.SendOn.Equal(l.SendOn) {
+			if k.ID != l.CertificateID || k.Member != l.Member || m.ID != l.EnvelopeID || m.TrackingNumber != l.TrackingNumber || !m.SendOn.Equal(l.SendOn) {
 				t.Fatalf("card %s in %s, envelopes.csv order has %s in %s", k.ID, m.ID, l.CertificateID, l.EnvelopeID)
 			}
 			mem := byKey[k.Member]
@@ -645,5 +701,40 @@ func testLifecycle(t *testing.T, s shikaku.Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// PackSmall imports, decides and packs a small campaign of branch 46.
+func PackSmall(t *testing.T, s shikaku.Store) {
+	mustImport(t, s, Members("46", 30))
+	c := Campaign("46", 5646600000)
+	mustExtract(t, s, c)
+	if _, err := pack(s, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// CheckEnvelopeLineMembers checks that every line of envelopes.csv names
+// the member whose card the print run puts in that envelope.
+func CheckEnvelopeLineMembers(t *testing.T, s shikaku.Store) {
+	var cards []shikaku.Card
+	for m, err := range s.Mailings(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		cards = append(cards, m.Cards...)
+	}
+	i := 0
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i >= len(cards) || cards[i].ID != l.CertificateID || cards[i].Member != l.Member {
+			t.Fatalf("envelope line %d: %s of %s", i, l.CertificateID, l.Member)
+		}
+		i++
+	}
+	if i == 0 || i != len(cards) {
+		t.Errorf("%d envelope lines for %d cards", i, len(cards))
 	}
 }
