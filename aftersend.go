@@ -622,6 +622,10 @@ func Reissue(ctx context.Context, tx LifeTx, r ReissueRequest, now time.Time) (*
 	}
 	events = append(events, Event{On: r.On, Kind: EventReissued, CertificateID: cert.ID, EnvelopeID: env.ID, TrackingNumber: tn,
 		Reason: r.Reason, Operator: r.Operator, RecordedAt: now})
+	env.Language = m.Language
+	if env.Language == "" {
+		env.Language = DefaultLanguage
+	}
 	if err := tx.SaveEnvelopes(ctx, KindReissue, []Envelope{env}); err != nil {
 		return nil, err
 	}
@@ -631,7 +635,7 @@ func Reissue(ctx context.Context, tx LifeTx, r ReissueRequest, now time.Time) (*
 	if err := tx.AddEvents(ctx, events); err != nil {
 		return nil, err
 	}
-	return &Mailing{Envelope: env, AddresseeName: name, Language: m.Language, Cards: []Card{{
+	return &Mailing{Envelope: env, AddresseeName: name, Language: env.Language, Cards: []Card{{
 		Certificate: cert, Name: m.Name, NameKana: m.NameKana, BirthDate: m.BirthDate, Sex: m.Sex,
 		Relationship: m.Relationship, AcquiredOn: m.AcquiredOn, CopayRate: m.CopayRate}}}, nil
 }

@@ -30,7 +30,11 @@ type Envelope struct {
 	TrackingNumber TrackingNumber
 	Wave           int // 1-based
 	SendOn         time.Time
-	Certificates   []Certificate
+	// Language of the flyer (説明用チラシ) that goes in: the addressee's.
+	// Kept on the envelope, so that the print vendor's counts need no
+	// member read.
+	Language     string
+	Certificates []Certificate
 }
 
 // MailAddress is where an envelope goes.
@@ -113,6 +117,13 @@ func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 	per := p.Campaign.Mail.PerEnvelope
 	n := EnvelopeCount(len(targets), per)
 	addressee := Addressee(insured, targets)
+	language := insured.Language
+	if addressee != insured.Key {
+		language = targets[0].Language
+	}
+	if language == "" {
+		language = DefaultLanguage
+	}
 	envs := make([]Envelope, 0, n)
 	for k := 1; k <= n; k++ {
 		wave, err := p.nextWave()
@@ -136,6 +147,7 @@ func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 			TrackingNumber: tn,
 			Wave:           wave + 1,
 			SendOn:         sendOn,
+			Language:       language,
 		}
 		p.NextEnvelope++
 		lo, hi := (k-1)*per, min(k*per, len(targets))

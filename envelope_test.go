@@ -159,14 +159,19 @@ func TestAddresseeAndDVGuard(t *testing.T) {
 	c := testCampaign()
 	p := &Packer{Campaign: c, Tracking: &TrackingAllocator{Ranges: c.Mail.TrackingRanges}, NextEnvelope: 1, NextCert: 1}
 	ins, targets := household("1", 3)
+	ins.Language, targets[1].Language = "vi", "pt"
 	envs, _ := p.Pack(ins, targets[1:]) // insured not a target: still the addressee
-	if envs[0].Addressee != ins.Key {
-		t.Errorf("addressee %s, want the insured %s", envs[0].Addressee, ins.Key)
+	if envs[0].Addressee != ins.Key || envs[0].Language != "vi" {
+		t.Errorf("addressee %s (flyer %q), want the insured %s (vi)", envs[0].Addressee, envs[0].Language, ins.Key)
 	}
 	ins.DV = true
 	envs, _ = p.Pack(ins, targets[1:])
-	if envs[0].Addressee != targets[1].Key {
-		t.Errorf("DV insured: addressee %s, want the first target %s", envs[0].Addressee, targets[1].Key)
+	if envs[0].Addressee != targets[1].Key || envs[0].Language != "pt" {
+		t.Errorf("DV insured: addressee %s (flyer %q), want the first target %s (pt)", envs[0].Addressee, envs[0].Language, targets[1].Key)
+	}
+	ins.DV, ins.Language = false, ""
+	if envs, _ = p.Pack(ins, targets[1:]); envs[0].Language != DefaultLanguage {
+		t.Errorf("no language given: flyer %q, want %q", envs[0].Language, DefaultLanguage)
 	}
 	targets[2].DV = true
 	if _, err := p.Pack(ins, targets[1:]); err == nil {

@@ -212,10 +212,9 @@ func (s *Summary) AddEnvelopes(wave, size, n int) {
 	}
 }
 
-// SetLanguages counts the envelopes by their addressee's language from
-// the few not in DefaultLanguage; the rest of the envelopes added are in
-// DefaultLanguage. A store finds those few from the members side, instead
-// of looking up the addressee of every envelope.
+// SetLanguages counts the envelopes by their flyer language from the few
+// not in DefaultLanguage; the rest of the envelopes added are in
+// DefaultLanguage.
 func (s *Summary) SetLanguages(others map[string]int) {
 	rest := s.Envelopes
 	for lang, n := range others {

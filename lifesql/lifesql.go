@@ -434,10 +434,11 @@ func (t *Tx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 func (t *Tx) SaveEnvelopes(ctx context.Context, kind string, envs []shikaku.Envelope) error {
 	for _, e := range envs {
 		if err := t.exec(ctx, `INSERT INTO envelopes (envelope_id, branch_code, kind, seq, symbol, number, addressee_no, employer_code,
-				k, n, tracking_no, wave, send_on, postal_code, address, address_line2, certificates)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				k, n, tracking_no, wave, send_on, postal_code, address, address_line2, certificates, language)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			e.ID, t.branch, kind, e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo, e.EmployerCode,
-			e.K, e.N, int64(e.TrackingNumber), e.Wave, t.d.date(e.SendOn), e.To.PostalCode, e.To.Address, e.To.Line2, len(e.Certificates)); err != nil {
+			e.K, e.N, int64(e.TrackingNumber), e.Wave, t.d.date(e.SendOn), e.To.PostalCode, e.To.Address, e.To.Line2, len(e.Certificates),
+			e.Language); err != nil {
 			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)
 		}
 		for i, c := range e.Certificates {

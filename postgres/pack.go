@@ -99,8 +99,8 @@ func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
 }
 
 func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
-	rows := background(ctx, p.read, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv,
-			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code
+	rows := background(ctx, p.read, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv, m.language,
+			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code, h.language
 		FROM decisions d
 		JOIN members m ON m.id = d.member_id
 		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
@@ -110,8 +110,8 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 			t, ins := &row.Target, &row.Insured
 			var birth, sched pgtype.Date
 			var typ string
-			if err := r.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &t.DV,
-				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &ins.DV, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode); err != nil {
+			if err := r.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &t.DV, &t.Language,
+				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &ins.DV, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode, &ins.Language); err != nil {
 				return err
 			}
 			t.Key.Branch = p.branch
@@ -137,13 +137,13 @@ func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) err
 		e := &envs[i]
 		envRows = append(envRows, []any{e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo,
 			e.EmployerCode, int32(e.K), int32(e.N), int64(e.TrackingNumber), int32(e.Wave), e.SendOn, e.To.PostalCode, e.To.Address, e.To.Line2,
-			int32(len(e.Certificates))})
+			int32(len(e.Certificates)), e.Language})
 		for pos, c := range e.Certificates {
 			certRows = append(certRows, []any{c.ID, e.ID, int32(pos + 1), c.MemberID, c.Member.BranchNo, c.IssuedOn, c.ValidUntil})
 		}
 	}
 	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"envelopes"}, []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
-		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates"},
+		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates", "language"},
 		pgx.CopyFromRows(envRows)); err != nil {
 		return fmt.Errorf("封筒を保存できません: %w", err)
 	}

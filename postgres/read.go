@@ -81,7 +81,7 @@ func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shik
 // what their cover sheets and cards print.
 func (s *Store) Mailings(ctx context.Context, branch string) iter.Seq2[*shikaku.Mailing, error] {
 	return shikaku.GroupMailings(query(ctx, s.pool, `SELECT e.envelope_id, e.seq, e.symbol, e.number, e.addressee_no, e.employer_code,
-			e.k, e.n, e.tracking_no, e.wave, e.send_on, e.postal_code, e.address, e.address_line2, a.name, a.language,
+			e.k, e.n, e.tracking_no, e.wave, e.send_on, e.postal_code, e.address, e.address_line2, a.name, e.language,
 			c.certificate_id, m.branch_no, c.issued_on, c.valid_until,
 			m.name, m.name_kana, m.birth_date, m.sex, m.relationship, m.acquired_on, COALESCE(m.copay_rate, 0)
 		FROM envelopes e
@@ -156,26 +156,22 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	if err != nil {
 		return nil, err
 	}
-	// Sizes and waves in one pass over the envelopes; languages from the
-	// few addressees not in the default language.
-	type group struct{ wave, size, n int32 }
-	for g, err := range query(ctx, s.pool, `SELECT wave, certificates, COUNT(*)::int FROM envelopes
-		WHERE branch_code = $1 AND kind = 'bulk' GROUP BY wave, certificates`,
-		[]any{branch}, func(r pgx.Rows, g *group) error { return r.Scan(&g.wave, &g.size, &g.n) }) {
+	// Sizes, waves and flyer languages in one pass over the envelopes.
+	type group struct {
+		wave, size, n int32
+		lang          string
+	}
+	others := map[string]int{}
+	for g, err := range query(ctx, s.pool, `SELECT wave, certificates, language, COUNT(*)::int FROM envelopes
+		WHERE branch_code = $1 AND kind = 'bulk' GROUP BY wave, certificates, language`,
+		[]any{branch}, func(r pgx.Rows, g *group) error { return r.Scan(&g.wave, &g.size, &g.lang, &g.n) }) {
 		if err != nil {
 			return nil, err
 		}
 		sum.AddEnvelopes(int(g.wave), int(g.size), int(g.n))
-	}
-	others := map[string]int{}
-	for c, err := range query(ctx, s.pool, `SELECT a.language, COUNT(*)::int FROM members a
-		JOIN envelopes e ON e.branch_code = a.branch_code AND e.symbol = a.symbol AND e.number = a.number AND e.addressee_no = a.branch_no
-		WHERE a.branch_code = $1 AND a.language <> $2 AND e.kind = 'bulk' GROUP BY a.language`,
-		[]any{branch, shikaku.DefaultLanguage}, func(r pgx.Rows, c *count) error { return r.Scan(&c.key, &c.n) }) {
-		if err != nil {
-			return nil, err
+		if g.lang != shikaku.DefaultLanguage {
+			others[g.lang] += int(g.n)
 		}
-		others[c.key] = c.n
 	}
 	sum.SetLanguages(others)
 	return sum, nil

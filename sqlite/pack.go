@@ -75,7 +75,7 @@ type packTx struct {
 
 func newPackTx(ctx context.Context, tx *sql.Tx, branch string) (*packTx, error) {
 	envs, err := newBulk(ctx, tx, "envelopes", []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
-		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates"})
+		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates", "language"})
 	if err != nil {
 		return nil, err
 	}
@@ -110,8 +110,8 @@ func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
 // Households streams the targets in print order with their household's
 // insured person (whose address the mail goes to).
 func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {
-	rows := background(ctx, p.read, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv,
-			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code
+	rows := background(ctx, p.read, `SELECT m.id, m.symbol, m.number, m.branch_no, m.birth_date, m.dv, m.language,
+			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code, h.language
 		FROM decisions d
 		JOIN members m ON m.id = d.member_id
 		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
@@ -122,8 +122,8 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 			var birth, sched sql.NullInt64
 			var typ string
 			var dv, tdv int
-			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &tdv,
-				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode); err != nil {
+			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &tdv, &t.Language,
+				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode, &ins.Language); err != nil {
 				return err
 			}
 			t.Key.Branch = p.branch
@@ -146,7 +146,7 @@ func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) err
 		e := &envs[i]
 		if err := p.envs.add(e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo, e.EmployerCode,
 			e.K, e.N, int64(e.TrackingNumber), e.Wave, dateArg(e.SendOn), e.To.PostalCode, e.To.Address, e.To.Line2,
-			len(e.Certificates)); err != nil {
+			len(e.Certificates), e.Language); err != nil {
 			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)
 		}
 		for pos, c := range e.Certificates {

@@ -87,7 +87,7 @@ func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shik
 // what their cover sheets and cards print.
 func (s *Store) Mailings(ctx context.Context, branch string) iter.Seq2[*shikaku.Mailing, error] {
 	return shikaku.GroupMailings(stream(ctx, s.db, `SELECT e.envelope_id, e.seq, e.symbol, e.number, e.addressee_no, e.employer_code,
-			e.k, e.n, e.tracking_no, e.wave, e.send_on, e.postal_code, e.address, e.address_line2, a.name, a.language,
+			e.k, e.n, e.tracking_no, e.wave, e.send_on, e.postal_code, e.address, e.address_line2, a.name, e.language,
 			c.certificate_id, m.branch_no, c.issued_on, c.valid_until,
 			m.name, m.name_kana, m.birth_date, m.sex, m.relationship, m.acquired_on, COALESCE(m.copay_rate, 0)
 		FROM envelopes e
@@ -162,42 +162,30 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	if err != nil {
 		return nil, err
 	}
-	// Sizes and waves in one pass over the envelopes; languages from the
-	// few addressees not in the default language.
-	rows, err = s.db.QueryContext(ctx, `SELECT wave, certificates, COUNT(*) FROM envelopes
-		WHERE branch_code = ? AND kind = 'bulk' GROUP BY wave, certificates`, branch)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var wave, size, n int
-		if err := rows.Scan(&wave, &size, &n); err != nil {
-			return nil, err
-		}
-		sum.AddEnvelopes(wave, size, n)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	rows, err = s.db.QueryContext(ctx, `SELECT a.language, COUNT(*) FROM members a
-		JOIN envelopes e ON e.branch_code = a.branch_code AND e.symbol = a.symbol AND e.number = a.number AND e.addressee_no = a.branch_no
-		WHERE a.branch_code = ? AND a.language <> ? AND e.kind = 'bulk' GROUP BY a.language`, branch, shikaku.DefaultLanguage)
+	// Sizes, waves and flyer languages in one pass over the envelopes.
+	rows, err = s.db.QueryContext(ctx, `SELECT wave, certificates, language, COUNT(*) FROM envelopes
+		WHERE branch_code = ? AND kind = 'bulk' GROUP BY wave, certificates, language`, branch)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	others := map[string]int{}
 	for rows.Next() {
+		var wave, size, n int
 		var lang string
-		var n int
-		if err := rows.Scan(&lang, &n); err != nil {
+		if err := rows.Scan(&wave, &size, &lang, &n); err != nil {
 			return nil, err
 		}
-		others[lang] = n
+		sum.AddEnvelopes(wave, size, n)
+		if lang != shikaku.DefaultLanguage {
+			others[lang] += n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	sum.SetLanguages(others)
-	return sum, rows.Err()
+	return sum, nil
 }
 
 // DVLeaks counts DV-registered members that anything leaving the insurer

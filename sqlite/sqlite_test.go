@@ -72,9 +72,10 @@ func TestDVLeaks(t *testing.T) {
 	})
 }
 
-// TestUpgradeFillsCertificateBranchNo reopens a database packed before
-// migration 003 and finds each certificate's branch number filled in.
-func TestUpgradeFillsCertificateBranchNo(t *testing.T) {
+// TestUpgradeFillsPackedColumns reopens a database packed before
+// migrations 003 and 004 and finds each certificate's branch number and
+// each envelope's flyer language filled in.
+func TestUpgradeFillsPackedColumns(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.db")
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
@@ -83,7 +84,8 @@ func TestUpgradeFillsCertificateBranchNo(t *testing.T) {
 	storetest.PackSmall(t, s)
 	s.Close()
 	db, _ := sql.Open("sqlite", path)
-	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`, `DELETE FROM schema_migrations WHERE version >= 3`} {
+	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`,
+		`ALTER TABLE envelopes DROP COLUMN language`, `DELETE FROM schema_migrations WHERE version >= 3`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -94,5 +96,5 @@ func TestUpgradeFillsCertificateBranchNo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	storetest.CheckEnvelopeLineMembers(t, s)
+	storetest.CheckPackSmall(t, s)
 }

@@ -704,9 +704,12 @@ func testLifecycle(t *testing.T, s shikaku.Store) {
 	}
 }
 
-// PackSmall imports, decides and packs a small campaign of branch 46.
+// PackSmall imports, decides and packs a small campaign of branch 46, the
+// first household's insured person reading Vietnamese.
 func PackSmall(t *testing.T, s shikaku.Store) {
-	mustImport(t, s, Members("46", 30))
+	ms := Members("46", 30)
+	ms[0].Language = "vi"
+	mustImport(t, s, ms)
 	c := Campaign("46", 5646600000)
 	mustExtract(t, s, c)
 	if _, err := pack(s, c); err != nil {
@@ -714,15 +717,26 @@ func PackSmall(t *testing.T, s shikaku.Store) {
 	}
 }
 
-// CheckEnvelopeLineMembers checks that every line of envelopes.csv names
-// the member whose card the print run puts in that envelope.
-func CheckEnvelopeLineMembers(t *testing.T, s shikaku.Store) {
+// CheckPackSmall checks what PackSmall packed as the exports read it:
+// every line of envelopes.csv names the member whose card the print run
+// puts in that envelope, and the summary counts the flyers the print run
+// puts in (one Vietnamese).
+func CheckPackSmall(t *testing.T, s shikaku.Store) {
 	var cards []shikaku.Card
+	langs := map[string]int{}
 	for m, err := range s.Mailings(ctx, "46") {
 		if err != nil {
 			t.Fatal(err)
 		}
 		cards = append(cards, m.Cards...)
+		langs[m.Language]++
+	}
+	sum, err := s.Summary(ctx, "46")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(sum.EnvelopesByLanguage) != fmt.Sprint(langs) || langs["vi"] != 1 || langs["ja"] == 0 {
+		t.Errorf("envelopes by language %v, mailings %v", sum.EnvelopesByLanguage, langs)
 	}
 	i := 0
 	for l, err := range s.EnvelopeLines(ctx, "46") {
