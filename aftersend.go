@@ -622,10 +622,7 @@ func Reissue(ctx context.Context, tx LifeTx, r ReissueRequest, now time.Time) (*
 	}
 	events = append(events, Event{On: r.On, Kind: EventReissued, CertificateID: cert.ID, EnvelopeID: env.ID, TrackingNumber: tn,
 		Reason: r.Reason, Operator: r.Operator, RecordedAt: now})
-	env.Language = m.Language
-	if env.Language == "" {
-		env.Language = DefaultLanguage
-	}
+	env.Language = FlyerLanguage(m)
 	if err := tx.SaveEnvelopes(ctx, KindReissue, []Envelope{env}); err != nil {
 		return nil, err
 	}

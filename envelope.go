@@ -117,12 +117,9 @@ func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 	per := p.Campaign.Mail.PerEnvelope
 	n := EnvelopeCount(len(targets), per)
 	addressee := Addressee(insured, targets)
-	language := insured.Language
+	language := FlyerLanguage(insured)
 	if addressee != insured.Key {
-		language = targets[0].Language
-	}
-	if language == "" {
-		language = DefaultLanguage
+		language = FlyerLanguage(targets[0])
 	}
 	envs := make([]Envelope, 0, n)
 	for k := 1; k <= n; k++ {
@@ -188,6 +185,15 @@ func Addressee(insured *Member, targets []*Member) MemberKey {
 		return targets[0].Key
 	}
 	return insured.Key
+}
+
+// FlyerLanguage is the language of the flyer (説明用チラシ) in an envelope
+// addressed to m.
+func FlyerLanguage(m *Member) string {
+	if m.Language == "" {
+		return DefaultLanguage
+	}
+	return m.Language
 }
 
 // nextWave fills the waves in order, each up to its capacity.
