@@ -195,6 +195,15 @@ func Generate(dir string, opt Options) (Files, Stats, error) {
 	return files, g.stats, nil
 }
 
+// employerCode is the 8-digit 事業所記号 of the i-th employer: blocks of
+// 900,000 codes 10100000–10999999, 11100000–11999999, … (enough for 81
+// million employers). The codes of the first 900,000 are those of earlier
+// versions, so the generated files of a given seed do not change; larger
+// runs (over 22.5 million members) used to repeat codes.
+func employerCode(i int) string {
+	return fmt.Sprintf("%02d%06d", 10+i/900000, 100000+i%900000)
+}
+
 func (g *gen) makeEmployers() {
 	n := max(3, g.opt.Members/25)
 	g.emps = make([]employer, n)
@@ -204,7 +213,7 @@ func (g *gen) makeEmployers() {
 		form := businessForms[g.rnd.IntN(len(businessForms))]
 		sn := surnames[g.rnd.IntN(len(surnames))].kanji
 		e := shikaku.Employer{
-			Code:       fmt.Sprintf("%d%06d", 10+i/1000000, 100000+i%1000000)[:8],
+			Code:       employerCode(i),
 			Name:       fmt.Sprintf(form, sn, kind),
 			PostalCode: t.postal,
 			Address:    fmt.Sprintf("鹿児島県%s%s%d丁目%d番%d号", t.city, t.town, 1+g.rnd.IntN(5), 1+g.rnd.IntN(30), 1+g.rnd.IntN(20)),
