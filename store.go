@@ -200,31 +200,16 @@ func NewSummary(c *Campaign) *Summary {
 const DefaultLanguage = "ja"
 
 // AddEnvelopes counts n bulk envelopes of one wave, each holding size
-// certificates. A store reads its envelopes once, grouped by the two, and
-// adds every group.
-func (s *Summary) AddEnvelopes(wave, size, n int) {
+// certificates and the flyer in language. A store reads its envelopes
+// once, grouped by the three, and adds every group.
+func (s *Summary) AddEnvelopes(wave, size int, language string, n int) {
+	s.EnvelopesByLanguage[language] += n
 	s.EnvelopesBySize[size] += n
 	s.Envelopes += n
 	s.Certificates += size * n
 	if wave >= 1 && wave <= len(s.Waves) {
 		s.Waves[wave-1].Envelopes += n
 		s.Waves[wave-1].Certificates += size * n
-	}
-}
-
-// SetLanguages counts the envelopes by their flyer language from the few
-// not in DefaultLanguage; the rest of the envelopes added are in
-// DefaultLanguage.
-func (s *Summary) SetLanguages(others map[string]int) {
-	rest := s.Envelopes
-	for lang, n := range others {
-		if n > 0 {
-			s.EnvelopesByLanguage[lang] += n
-			rest -= n
-		}
-	}
-	if rest > 0 {
-		s.EnvelopesByLanguage[DefaultLanguage] += rest
 	}
 }
 

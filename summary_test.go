@@ -8,12 +8,13 @@ import (
 func TestSummaryAddsEnvelopeGroups(t *testing.T) {
 	c := &Campaign{Mail: Mail{PerEnvelope: 4}, Waves: []Wave{{SendOn: d(2025, 8, 8)}, {SendOn: d(2025, 8, 15)}}}
 	sum := NewSummary(c)
-	// Groups as a store reads them: (wave, size, envelopes).
-	sum.AddEnvelopes(1, 1, 10)
-	sum.AddEnvelopes(1, 3, 2)
-	sum.AddEnvelopes(2, 1, 5)
-	sum.AddEnvelopes(2, 4, 1)
-	sum.SetLanguages(map[string]int{"en": 2, "vi": 1, "zh": 0})
+	// Groups as a store reads them: (wave, size, flyer language, envelopes).
+	sum.AddEnvelopes(1, 1, "ja", 7)
+	sum.AddEnvelopes(1, 1, "en", 2)
+	sum.AddEnvelopes(1, 1, "vi", 1)
+	sum.AddEnvelopes(1, 3, "ja", 2)
+	sum.AddEnvelopes(2, 1, "ja", 5)
+	sum.AddEnvelopes(2, 4, "ja", 1)
 	if sum.Envelopes != 18 || sum.Certificates != 10+6+5+4 {
 		t.Errorf("envelopes %d certificates %d, want 18 and 25", sum.Envelopes, sum.Certificates)
 	}
@@ -31,7 +32,6 @@ func TestSummaryAddsEnvelopeGroups(t *testing.T) {
 
 func TestSummaryWithoutEnvelopes(t *testing.T) {
 	sum := NewSummary(&Campaign{Mail: Mail{PerEnvelope: 2}, Waves: []Wave{{SendOn: d(2025, 8, 8)}}})
-	sum.SetLanguages(map[string]int{})
 	if len(sum.EnvelopesByLanguage) != 0 || len(sum.Waves) != 1 || sum.Waves[0].Envelopes != 0 {
 		t.Errorf("empty summary: %+v", sum)
 	}

@@ -161,19 +161,14 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		wave, size, n int32
 		lang          string
 	}
-	others := map[string]int{}
 	for g, err := range query(ctx, s.pool, `SELECT wave, certificates, language, COUNT(*)::int FROM envelopes
 		WHERE branch_code = $1 AND kind = 'bulk' GROUP BY wave, certificates, language`,
 		[]any{branch}, func(r pgx.Rows, g *group) error { return r.Scan(&g.wave, &g.size, &g.lang, &g.n) }) {
 		if err != nil {
 			return nil, err
 		}
-		sum.AddEnvelopes(int(g.wave), int(g.size), int(g.n))
-		if g.lang != shikaku.DefaultLanguage {
-			others[g.lang] += int(g.n)
-		}
+		sum.AddEnvelopes(int(g.wave), int(g.size), g.lang, int(g.n))
 	}
-	sum.SetLanguages(others)
 	return sum, nil
 }
 

@@ -169,23 +169,15 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		return nil, err
 	}
 	defer rows.Close()
-	others := map[string]int{}
 	for rows.Next() {
 		var wave, size, n int
 		var lang string
 		if err := rows.Scan(&wave, &size, &lang, &n); err != nil {
 			return nil, err
 		}
-		sum.AddEnvelopes(wave, size, n)
-		if lang != shikaku.DefaultLanguage {
-			others[lang] += n
-		}
+		sum.AddEnvelopes(wave, size, lang, n)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	sum.SetLanguages(others)
-	return sum, nil
+	return sum, rows.Err()
 }
 
 // DVLeaks counts DV-registered members that anything leaving the insurer
