@@ -116,11 +116,8 @@ func CertificateID(branch string, seq int64) string { return fmt.Sprintf("C%s%08
 func (p *Packer) Pack(insured *Member, targets []*Member) ([]Envelope, error) {
 	per := p.Campaign.Mail.PerEnvelope
 	n := EnvelopeCount(len(targets), per)
-	addressee := Addressee(insured, targets)
-	language := FlyerLanguage(insured)
-	if addressee != insured.Key {
-		language = FlyerLanguage(targets[0])
-	}
+	to := Addressee(insured, targets)
+	addressee, language := to.Key, FlyerLanguage(to)
 	envs := make([]Envelope, 0, n)
 	for k := 1; k <= n; k++ {
 		wave, err := p.nextWave()
@@ -180,11 +177,11 @@ func EmployerOf(insured *Member) string {
 // target or not (rules.md §3). When the insured person is DV-registered,
 // their name must not appear on anything that leaves the insurer (§6), so
 // the envelope is addressed to the first target instead.
-func Addressee(insured *Member, targets []*Member) MemberKey {
+func Addressee(insured *Member, targets []*Member) *Member {
 	if insured.DV && len(targets) > 0 {
-		return targets[0].Key
+		return targets[0]
 	}
-	return insured.Key
+	return insured
 }
 
 // FlyerLanguage is the language of the flyer (説明用チラシ) in an envelope

@@ -60,18 +60,23 @@ func TestAheadStopsEarly(t *testing.T) {
 	}
 }
 
-func TestAheadReturnsAfterProducer(t *testing.T) {
-	var done atomic.Bool
-	seq := func(yield func(int, error) bool) {
+// endless counts until it is stopped, takes closing to finish (as closing
+// rows does), and then sets done.
+func endless(done *atomic.Bool, closing time.Duration) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
 		defer done.Store(true)
 		for i := 0; ; i++ {
 			if !yield(i, nil) {
-				time.Sleep(10 * time.Millisecond) // closing rows takes a while
+				time.Sleep(closing)
 				return
 			}
 		}
 	}
-	for v := range Ahead(iter.Seq2[int, error](seq)) {
+}
+
+func TestAheadReturnsAfterProducer(t *testing.T) {
+	var done atomic.Bool
+	for v := range Ahead(endless(&done, 10*time.Millisecond)) {
 		if v == 3 {
 			break
 		}
@@ -112,15 +117,7 @@ func TestStartRunsBeforeRanging(t *testing.T) {
 
 func TestStartStoppedUnread(t *testing.T) {
 	var done atomic.Bool
-	seq := func(yield func(int, error) bool) {
-		defer done.Store(true)
-		for i := 0; ; i++ {
-			if !yield(i, nil) {
-				return
-			}
-		}
-	}
-	_, stop := Start(iter.Seq2[int, error](seq))
+	_, stop := Start(endless(&done, 10*time.Millisecond))
 	stop()
 	stop() // twice is harmless
 	if !done.Load() {
