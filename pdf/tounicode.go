@@ -136,10 +136,10 @@ func readXref(pdf []byte) (offsets []int, xrefAt int, trailer []byte, err error)
 	if len(f) == 0 {
 		return nil, 0, nil, fmt.Errorf("startxref の値がありません")
 	}
-	if xrefAt, err = strconv.Atoi(string(f[0])); err != nil || xrefAt >= len(pdf) {
+	if xrefAt, err = strconv.Atoi(string(f[0])); err != nil || xrefAt < 0 || xrefAt >= i {
 		return nil, 0, nil, fmt.Errorf("startxref %q が不正です", f[0])
 	}
-	t := bytes.Index(pdf[xrefAt:], []byte("trailer"))
+	t := bytes.Index(pdf[xrefAt:i], []byte("trailer"))
 	if t < 0 {
 		return nil, 0, nil, fmt.Errorf("trailer がありません")
 	}
