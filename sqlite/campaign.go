@@ -13,7 +13,7 @@ import (
 func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings string, decide func(*shikaku.Household, []shikaku.ReasonCode)) (map[shikaku.ReasonCode]int, error) {
 	counts := map[shikaku.ReasonCode]int{}
 	branch := c.BranchCode
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *writeTx) error {
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
 			return err
 		} else if done {
@@ -87,7 +87,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			return err
 		}
 		detail, _ := json.Marshal(counts)
-		return recordStep(ctx, tx, branch, shikaku.StepExtract, string(detail))
+		return recordStep(ctx, tx.Tx, branch, shikaku.StepExtract, string(detail))
 	})
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 // CrossMatch records the loss file and, before packing, removes targets.
 func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (shikaku.CrossMatchResult, error) {
 	res := shikaku.CrossMatchResult{Rows: len(losses)}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *writeTx) error {
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
 			return err
 		} else if !done {
@@ -140,7 +140,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		if !packed {
-			removed, err := removeTargets(ctx, tx, branch, losses, removes)
+			removed, err := removeTargets(ctx, tx.Tx, branch, losses, removes)
 			if err != nil {
 				return err
 			}
@@ -150,7 +150,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM decisions WHERE branch_code = ? AND decision = ?`, branch, string(shikaku.RLostAfterExtraction)).Scan(&total); err != nil {
 			return err
 		}
-		return recordStep(ctx, tx, branch, res.Step(), string(res.Detail(total)))
+		return recordStep(ctx, tx.Tx, branch, res.Step(), string(res.Detail(total)))
 	})
 	return res, err
 }

@@ -24,7 +24,7 @@ var memberColumns = []string{
 // transaction; any error from rows rolls everything back.
 func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
 	counts := map[string]int{}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *writeTx) error {
 		// The key index is built after the rows are in: one sort instead of
 		// a million random index inserts. It is the database's own guard
 		// against duplicate keys, beside the reader's check.
@@ -40,7 +40,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 				return err
 			}
 			if _, seen := counts[m.Key.Branch]; !seen {
-				if err := replaceBranch(ctx, tx, m.Key.Branch); err != nil {
+				if err := replaceBranch(ctx, tx.Tx, m.Key.Branch); err != nil {
 					return err
 				}
 			}
@@ -67,7 +67,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		}
 		for branch, n := range counts {
 			detail, _ := json.Marshal(map[string]int{"members": n})
-			if err := recordStep(ctx, tx, branch, shikaku.StepImport, string(detail)); err != nil {
+			if err := recordStep(ctx, tx.Tx, branch, shikaku.StepImport, string(detail)); err != nil {
 				return err
 			}
 		}
@@ -96,7 +96,7 @@ func replaceBranch(ctx context.Context, tx *sql.Tx, branch string) error {
 // ImportEmployers adds or updates employers in one transaction.
 func (s *Store) ImportEmployers(ctx context.Context, rows iter.Seq2[*shikaku.Employer, error]) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *writeTx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO employers (employer_code, name, postal_code, address, address_line2, contact, closed_on)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (employer_code) DO UPDATE SET name = excluded.name, postal_code = excluded.postal_code,

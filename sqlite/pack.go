@@ -17,7 +17,7 @@ import (
 // rerun starts from the same counters.
 func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx) (shikaku.PackResult, error)) (shikaku.PackResult, error) {
 	var res shikaku.PackResult
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *writeTx) error {
 		if done, err := stepDone(ctx, tx, branch, shikaku.StepExtract); err != nil {
 			return err
 		} else if !done {
@@ -59,7 +59,7 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 			return err
 		}
 		detail, _ := json.Marshal(map[string]int{"households": res.Households, "envelopes": res.Envelopes, "certificates": res.Certificates})
-		return recordStep(ctx, tx, branch, shikaku.StepPack, string(detail))
+		return recordStep(ctx, tx.Tx, branch, shikaku.StepPack, string(detail))
 	})
 	return res, err
 }
@@ -73,7 +73,7 @@ type packTx struct {
 	certs  *bulk
 }
 
-func newPackTx(ctx context.Context, tx *sql.Tx, branch string) (*packTx, error) {
+func newPackTx(ctx context.Context, tx *writeTx, branch string) (*packTx, error) {
 	envs, err := newBulk(ctx, tx, "envelopes", []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
 		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates", "language"})
 	if err != nil {
@@ -83,7 +83,7 @@ func newPackTx(ctx context.Context, tx *sql.Tx, branch string) (*packTx, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &packTx{tx: tx, branch: branch, envs: envs, certs: certs}, nil
+	return &packTx{tx: tx.Tx, branch: branch, envs: envs, certs: certs}, nil
 }
 
 func (p *packTx) flush() error {

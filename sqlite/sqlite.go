@@ -6,6 +6,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -108,7 +109,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(tx *writeTx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return fmt.Errorf("migration %s: %w", name, err)
 			}
@@ -125,13 +126,25 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// writeTx is a write transaction together with the connection it runs
+// on, which bulk inserts use directly.
+type writeTx struct {
+	*sql.Tx
+	conn *sql.Conn
+}
+
 // tx runs fn in a transaction, committing when it returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+func (s *Store) tx(ctx context.Context, fn func(*writeTx) error) error {
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&writeTx{Tx: tx, conn: conn}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -166,27 +179,30 @@ func boolInt(b bool) int {
 }
 
 // bulk inserts rows with multi-row INSERT statements: far fewer round
-// trips through the driver than one statement per row.
+// trips through the driver than one statement per row. It talks to the
+// driver directly (sql.Conn.Raw), inside the transaction of its
+// connection: database/sql's check and conversion of every argument cost
+// 1.4 s of the 8.6 s that storing a million members took.
 type bulk struct {
 	ctx   context.Context
-	tx    *sql.Tx
+	conn  *sql.Conn
 	table string
 	cols  int
 	per   int
-	full  *sql.Stmt
-	args  []any
+	full  driver.StmtExecContext
+	args  []driver.NamedValue
 }
 
-func newBulk(ctx context.Context, tx *sql.Tx, table string, columns []string) (*bulk, error) {
-	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
+func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
+	b := &bulk{ctx: ctx, conn: tx.conn, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
 	b.per = max(1, 30000/b.cols) // SQLite allows 32766 parameters
 	b.per = min(b.per, 256)
-	st, err := tx.PrepareContext(ctx, b.sql(b.per))
+	st, err := b.prepare(b.per)
 	if err != nil {
 		return nil, err
 	}
 	b.full = st
-	b.args = make([]any, 0, b.per*b.cols)
+	b.args = make([]driver.NamedValue, 0, b.per*b.cols)
 	return b, nil
 }
 
@@ -198,24 +214,67 @@ func (b *bulk) sql(rows int) string {
 	return "INSERT OR ROLLBACK INTO " + b.table + " VALUES " + strings.Repeat(one+",", rows-1) + one
 }
 
-func (b *bulk) add(vals ...any) error {
-	b.args = append(b.args, vals...)
-	if len(b.args) == b.per*b.cols {
-		_, err := b.full.ExecContext(b.ctx, b.args...)
-		b.args = b.args[:0]
+func (b *bulk) prepare(rows int) (driver.StmtExecContext, error) {
+	var st driver.Stmt
+	err := b.conn.Raw(func(dc any) error {
+		var err error
+		st, err = dc.(driver.ConnPrepareContext).PrepareContext(b.ctx, b.sql(rows))
 		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return st.(driver.StmtExecContext), nil
+}
+
+// add queues one row. Values other than the common string, int64, int
+// and nil are converted as database/sql would.
+func (b *bulk) add(vals ...any) error {
+	for _, v := range vals {
+		switch x := v.(type) {
+		case string, int64, nil:
+		case int:
+			v = int64(x)
+		default:
+			var err error
+			if v, err = driver.DefaultParameterConverter.ConvertValue(v); err != nil {
+				b.args = b.args[:len(b.args)/b.cols*b.cols]
+				return err
+			}
+		}
+		b.args = append(b.args, driver.NamedValue{Ordinal: len(b.args) + 1, Value: v})
+	}
+	if len(b.args) == b.per*b.cols {
+		return b.exec(b.full)
 	}
 	return nil
 }
 
+func (b *bulk) exec(st driver.StmtExecContext) error {
+	err := b.conn.Raw(func(any) error {
+		_, err := st.ExecContext(b.ctx, b.args)
+		return err
+	})
+	b.args = b.args[:0]
+	return err
+}
+
+// flush inserts the rows still queued and closes the statements.
 func (b *bulk) flush() error {
-	defer b.full.Close()
+	defer b.close(b.full)
 	if len(b.args) == 0 {
 		return nil
 	}
-	_, err := b.tx.ExecContext(b.ctx, b.sql(len(b.args)/b.cols), b.args...)
-	b.args = b.args[:0]
-	return err
+	st, err := b.prepare(len(b.args) / b.cols)
+	if err != nil {
+		return err
+	}
+	defer b.close(st)
+	return b.exec(st)
+}
+
+func (b *bulk) close(st driver.StmtExecContext) {
+	b.conn.Raw(func(any) error { return st.(driver.Stmt).Close() })
 }
 
 // stepDone reports whether a step has been recorded for a branch.

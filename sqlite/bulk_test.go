@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+)
+
+type code string // a named type, as the domain's codes are
+
+func TestBulkBindsThroughTheDriver(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (a TEXT, b INTEGER, c INTEGER, d BLOB, e TEXT, f INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	const rows = 1000 // several full statements and a short last one
+	err = s.tx(ctx, func(tx *writeTx) error {
+		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c", "d", "e", "f"})
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			var c any
+			if i%2 == 0 {
+				c = i
+			}
+			if err := b.add("x", int64(i), c, []byte{byte(i)}, code("k"), true); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, sumB, nullC, blobs, named, trues int
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(b), SUM(c IS NULL), SUM(length(d) = 1), SUM(e = 'k'), SUM(f = 1) FROM t WHERE a = 'x'`).
+		Scan(&n, &sumB, &nullC, &blobs, &named, &trues)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != rows || sumB != rows*(rows-1)/2 || nullC != rows/2 || blobs != rows || named != rows || trues != rows {
+		t.Errorf("rows %d, sum %d, nulls %d, blobs %d, named %d, true %d", n, sumB, nullC, blobs, named, trues)
+	}
+
+	// A value the driver cannot bind fails the row, and the transaction
+	// leaves nothing behind.
+	err = s.tx(ctx, func(tx *writeTx) error {
+		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c", "d", "e", "f"})
+		if err != nil {
+			return err
+		}
+		if err := b.add("y", 1, nil, nil, "", 0); err != nil {
+			return err
+		}
+		if err := b.add("y", struct{}{}, nil, nil, "", 0); err == nil {
+			return errors.New("a struct was accepted")
+		} else if err := b.flush(); err != nil {
+			return err
+		}
+		return errors.New("abort")
+	})
+	if err == nil || err.Error() != "abort" {
+		t.Fatalf("want the abort, got %v", err)
+	}
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t WHERE a = 'y'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("rolled-back rows left: %d (%v)", n, err)
+	}
+}
