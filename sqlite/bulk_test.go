@@ -50,8 +50,10 @@ func TestBulkBindsThroughTheDriver(t *testing.T) {
 	}
 
 	// A value the driver cannot bind fails the row, and the transaction
-	// leaves nothing behind.
+	// leaves nothing behind, its statements closed.
+	var failed *writeTx
 	err = s.tx(ctx, func(tx *writeTx) error {
+		failed = tx
 		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c", "d", "e", "f"})
 		if err != nil {
 			return err
@@ -68,6 +70,9 @@ func TestBulkBindsThroughTheDriver(t *testing.T) {
 	})
 	if err == nil || err.Error() != "abort" {
 		t.Fatalf("want the abort, got %v", err)
+	}
+	if len(failed.stmts) != 0 {
+		t.Errorf("%d statements left open after the rollback", len(failed.stmts))
 	}
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t WHERE a = 'y'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("rolled-back rows left: %d (%v)", n, err)

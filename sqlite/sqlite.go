@@ -130,7 +130,20 @@ func (s *Store) migrate(ctx context.Context) error {
 // on, which bulk inserts use directly.
 type writeTx struct {
 	*sql.Tx
-	conn *sql.Conn
+	conn  *sql.Conn
+	stmts []driver.Stmt // prepared on conn by bulk inserts, closed with the transaction
+}
+
+// closeStatements finalizes the bulk statements, whether the transaction
+// committed or not: the connection goes back to the pool without them.
+func (w *writeTx) closeStatements() {
+	w.conn.Raw(func(any) error {
+		for _, st := range w.stmts {
+			st.Close()
+		}
+		return nil
+	})
+	w.stmts = nil
 }
 
 // tx runs fn in a transaction, committing when it returns nil.
@@ -144,7 +157,9 @@ func (s *Store) tx(ctx context.Context, fn func(*writeTx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(&writeTx{Tx: tx, conn: conn}); err != nil {
+	w := &writeTx{Tx: tx, conn: conn}
+	defer w.closeStatements()
+	if err := fn(w); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -185,7 +200,7 @@ func boolInt(b bool) int {
 // 1.4 s of the 8.6 s that storing a million members took.
 type bulk struct {
 	ctx   context.Context
-	conn  *sql.Conn
+	tx    *writeTx
 	table string
 	cols  int
 	per   int
@@ -194,7 +209,7 @@ type bulk struct {
 }
 
 func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
-	b := &bulk{ctx: ctx, conn: tx.conn, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
+	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
 	b.per = max(1, 30000/b.cols) // SQLite allows 32766 parameters
 	b.per = min(b.per, 256)
 	st, err := b.prepare(b.per)
@@ -216,7 +231,7 @@ func (b *bulk) sql(rows int) string {
 
 func (b *bulk) prepare(rows int) (driver.StmtExecContext, error) {
 	var st driver.Stmt
-	err := b.conn.Raw(func(dc any) error {
+	err := b.tx.conn.Raw(func(dc any) error {
 		var err error
 		st, err = dc.(driver.ConnPrepareContext).PrepareContext(b.ctx, b.sql(rows))
 		return err
@@ -224,6 +239,7 @@ func (b *bulk) prepare(rows int) (driver.StmtExecContext, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.tx.stmts = append(b.tx.stmts, st)
 	return st.(driver.StmtExecContext), nil
 }
 
@@ -251,7 +267,7 @@ func (b *bulk) add(vals ...any) error {
 }
 
 func (b *bulk) exec(st driver.StmtExecContext) error {
-	err := b.conn.Raw(func(any) error {
+	err := b.tx.conn.Raw(func(any) error {
 		_, err := st.ExecContext(b.ctx, b.args)
 		return err
 	})
@@ -259,9 +275,9 @@ func (b *bulk) exec(st driver.StmtExecContext) error {
 	return err
 }
 
-// flush inserts the rows still queued and closes the statements.
+// flush inserts the rows still queued. The statements are closed with
+// the transaction.
 func (b *bulk) flush() error {
-	defer b.close(b.full)
 	if len(b.args) == 0 {
 		return nil
 	}
@@ -269,12 +285,7 @@ func (b *bulk) flush() error {
 	if err != nil {
 		return err
 	}
-	defer b.close(st)
 	return b.exec(st)
-}
-
-func (b *bulk) close(st driver.StmtExecContext) {
-	b.conn.Raw(func(any) error { return st.(driver.Stmt).Close() })
 }
 
 // stepDone reports whether a step has been recorded for a branch.
