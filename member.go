@@ -82,6 +82,14 @@ type MemberKey struct {
 // String is the key as operators write it: 46-12345678-1234-01.
 func (k MemberKey) String() string { return k.HouseholdKey.String() + "-" + k.BranchNo }
 
+// Less orders member keys as the stores do: household, then branch number.
+func (k MemberKey) Less(o MemberKey) bool {
+	if k.HouseholdKey != o.HouseholdKey {
+		return k.HouseholdKey.Less(o.HouseholdKey)
+	}
+	return k.BranchNo < o.BranchNo
+}
+
 // Insured reports whether the key is the insured person's (branch number 00).
 func (k MemberKey) Insured() bool { return k.BranchNo == InsuredBranchNo }
 
