@@ -74,13 +74,13 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 				decide(h, out)
 				for i, code := range out {
 					counts[code]++
-					if !yield([]any{h.Members[i].ID, branch, string(code)}, nil) {
+					if !yield([]any{h.Members[i].ID, branch, string(code), h.Insured().ID}, nil) {
 						return
 					}
 				}
 			}
 		}
-		if _, err := copyFrom(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision"}, decisions); err != nil {
+		if _, err := copyFrom(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"}, decisions); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {

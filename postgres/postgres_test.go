@@ -66,7 +66,8 @@ func TestUpgradeFillsPackedColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`,
-		`ALTER TABLE envelopes DROP COLUMN language`, `DELETE FROM schema_migrations WHERE version >= 4`} {
+		`ALTER TABLE envelopes DROP COLUMN language`, `ALTER TABLE decisions DROP COLUMN insured_id`,
+		`DELETE FROM schema_migrations WHERE version >= 4`} {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -77,6 +78,36 @@ func TestUpgradeFillsPackedColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	storetest.CheckPackSmall(t, s)
+}
+
+// TestUpgradeFillsDecisionInsured reopens a database extracted before
+// migration 007 and packs it: every decision has its insured person.
+func TestUpgradeFillsDecisionInsured(t *testing.T) {
+	ctx := context.Background()
+	url := freshDB(t)
+	s, err := postgres.Open(ctx, url, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ExtractSmall(t, s)
+	s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN insured_id`, `DELETE FROM schema_migrations WHERE version >= 7`} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn.Close(ctx)
+	s, err = postgres.Open(ctx, url, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.PackExtracted(t, s)
 	storetest.CheckPackSmall(t, s)
 }
 

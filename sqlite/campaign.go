@@ -39,7 +39,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 				return err
 			}
 		}
-		ins, err := newBulk(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision"})
+		ins, err := newBulk(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"})
 		if err != nil {
 			return err
 		}
@@ -78,7 +78,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			decide(h, out)
 			for i, code := range out {
 				counts[code]++
-				if err := ins.add(h.Members[i].ID, branch, string(code)); err != nil {
+				if err := ins.add(h.Members[i].ID, branch, string(code), h.Insured().ID); err != nil {
 					return err
 				}
 			}

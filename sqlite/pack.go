@@ -102,8 +102,8 @@ func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 }
 
 func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
-	return background(ctx, p.count, `SELECT COUNT(*) FROM decisions d JOIN members m ON m.id = d.member_id
-		WHERE d.branch_code = ? AND d.decision = ? GROUP BY m.symbol, m.number`, []any{p.branch, string(shikaku.Target)},
+	return background(ctx, p.count, `SELECT COUNT(*) FROM decisions
+		WHERE branch_code = ? AND decision = ? GROUP BY insured_id`, []any{p.branch, string(shikaku.Target)},
 		func(rows *sql.Rows, n *int) error { return rows.Scan(n) })
 }
 
@@ -114,7 +114,7 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 			h.id, h.branch_no, h.insured_type, h.scheduled_loss_on, h.dv, h.postal_code, h.address, h.address_line2, h.employer_code, h.language
 		FROM decisions d
 		JOIN members m ON m.id = d.member_id
-		JOIN members h ON h.branch_code = m.branch_code AND h.symbol = m.symbol AND h.number = m.number AND h.branch_no = '00'
+		JOIN members h ON h.id = d.insured_id
 		WHERE d.branch_code = ? AND d.decision = ?
 		ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, []any{p.branch, string(shikaku.Target)},
 		func(rows *sql.Rows, r *shikaku.TargetRow) error {

@@ -85,7 +85,8 @@ func TestUpgradeFillsPackedColumns(t *testing.T) {
 	s.Close()
 	db, _ := sql.Open("sqlite", path)
 	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`,
-		`ALTER TABLE envelopes DROP COLUMN language`, `DELETE FROM schema_migrations WHERE version >= 3`} {
+		`ALTER TABLE envelopes DROP COLUMN language`, `ALTER TABLE decisions DROP COLUMN insured_id`,
+		`DELETE FROM schema_migrations WHERE version >= 3`} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -96,5 +97,31 @@ func TestUpgradeFillsPackedColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	storetest.CheckPackSmall(t, s)
+}
+
+// TestUpgradeFillsDecisionInsured reopens a database extracted before
+// migration 005 and packs it: every decision has its insured person.
+func TestUpgradeFillsDecisionInsured(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.ExtractSmall(t, s)
+	s.Close()
+	db, _ := sql.Open("sqlite", path)
+	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN insured_id`, `DELETE FROM schema_migrations WHERE version >= 5`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s, err = sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.PackExtracted(t, s)
 	storetest.CheckPackSmall(t, s)
 }

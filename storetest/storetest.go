@@ -707,13 +707,46 @@ func testLifecycle(t *testing.T, s shikaku.Store) {
 // PackSmall imports, decides and packs a small campaign of branch 46, the
 // first household's insured person reading Vietnamese.
 func PackSmall(t *testing.T, s shikaku.Store) {
+	ExtractSmall(t, s)
+	PackExtracted(t, s)
+}
+
+// ExtractSmall is PackSmall up to the decisions.
+func ExtractSmall(t *testing.T, s shikaku.Store) {
 	ms := Members("46", 30)
 	ms[0].Language = "vi"
 	mustImport(t, s, ms)
+	mustExtract(t, s, Campaign("46", 5646600000))
+}
+
+// PackExtracted packs what ExtractSmall decided and checks that the
+// store's count of targets per household, which the plan is made from,
+// agrees with the households it then reads: every target packed once.
+func PackExtracted(t *testing.T, s shikaku.Store) {
+	t.Helper()
 	c := Campaign("46", 5646600000)
-	mustExtract(t, s, c)
-	if _, err := pack(s, c); err != nil {
+	var households, counted int
+	res, err := s.Pack(ctx, c.BranchCode, func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		for n, err := range tx.TargetCounts(ctx) {
+			if err != nil {
+				return shikaku.PackResult{}, err
+			}
+			households++
+			counted += n
+		}
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	})
+	if err != nil {
 		t.Fatal(err)
+	}
+	sum, err := s.Summary(ctx, "46")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := sum.Decisions[shikaku.Target]
+	if targets == 0 || res.Certificates != targets || counted != targets || res.Households != households {
+		t.Errorf("%d targets: %d counted in %d households, %d packed in %d households",
+			targets, counted, households, res.Certificates, res.Households)
 	}
 }
 
