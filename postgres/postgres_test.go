@@ -48,26 +48,24 @@ func open(t *testing.T) shikaku.Store {
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
 
-// TestUpgradeFillsPackedColumns reopens a database packed before
-// migrations 004 and 006 and finds each certificate's branch number and
-// each envelope's flyer language filled in (005 runs again: a migration
-// after 004 must stay rerunnable, or this test must undo it too).
-func TestUpgradeFillsPackedColumns(t *testing.T) {
+// upgraded prepares a database with setup, undoes migrations with undo
+// (dropping what they added, then their versions) behind the store's back,
+// and reopens it: the migrations run again on the data setup left.
+func upgraded(t *testing.T, setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
+	t.Helper()
 	ctx := context.Background()
 	url := freshDB(t)
 	s, err := postgres.Open(ctx, url, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.PackSmall(t, s)
+	setup(t, s)
 	s.Close()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`,
-		`ALTER TABLE envelopes DROP COLUMN language`, `ALTER TABLE decisions DROP COLUMN insured_id`,
-		`DELETE FROM schema_migrations WHERE version >= 4`} {
+	for _, q := range undo {
 		if _, err := conn.Exec(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -77,36 +75,26 @@ func TestUpgradeFillsPackedColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestUpgradeFillsPackedColumns reopens a database packed before
+// migrations 004 and 006 and finds each certificate's branch number and
+// each envelope's flyer language filled in (005 runs again: a migration
+// after 004 must stay rerunnable, or this test must undo it too).
+func TestUpgradeFillsPackedColumns(t *testing.T) {
+	s := upgraded(t, storetest.PackSmall, `ALTER TABLE certificates DROP COLUMN branch_no`,
+		`ALTER TABLE envelopes DROP COLUMN language`, `ALTER TABLE decisions DROP COLUMN insured_id`,
+		`DELETE FROM schema_migrations WHERE version >= 4`)
 	storetest.CheckPackSmall(t, s)
 }
 
 // TestUpgradeFillsDecisionInsured reopens a database extracted before
 // migration 007 and packs it: every decision has its insured person.
 func TestUpgradeFillsDecisionInsured(t *testing.T) {
-	ctx := context.Background()
-	url := freshDB(t)
-	s, err := postgres.Open(ctx, url, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.ExtractSmall(t, s)
-	s.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN insured_id`, `DELETE FROM schema_migrations WHERE version >= 7`} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	conn.Close(ctx)
-	s, err = postgres.Open(ctx, url, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgraded(t, storetest.ExtractSmall, `ALTER TABLE decisions DROP COLUMN insured_id`,
+		`DELETE FROM schema_migrations WHERE version >= 7`)
 	storetest.PackExtracted(t, s)
 	storetest.CheckPackSmall(t, s)
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 )
 
@@ -11,16 +10,12 @@ type code string // a named type, as the domain's codes are
 
 func TestBulkBindsThroughTheDriver(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (a TEXT, b INTEGER, c INTEGER, d BLOB, e TEXT, f INTEGER)`); err != nil {
 		t.Fatal(err)
 	}
 	const rows = 1000 // several full statements and a short last one
-	err = s.tx(ctx, func(tx *writeTx) error {
+	err := s.tx(ctx, func(tx *writeTx) error {
 		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c", "d", "e", "f"})
 		if err != nil {
 			return err

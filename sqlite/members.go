@@ -31,8 +31,8 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		// building it afterwards (a million members, sqlite3 shell: 0.3 s
 		// against 0.9 s). At the first row out of order it is dropped and
 		// built after the load, one sort instead of random inserts.
-		if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS members_key ON members (branch_code, symbol, number, branch_no)`); err != nil {
-			return fmt.Errorf("加入者キーの索引を作れません（キーの重複）: %w", err)
+		if err := createMemberKeyIndex(ctx, tx.Tx); err != nil {
+			return err
 		}
 		inOrder := true
 		var prev shikaku.MemberKey
@@ -83,8 +83,8 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			return fmt.Errorf("加入者を保存できません: %w", err)
 		}
 		if !inOrder {
-			if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX members_key ON members (branch_code, symbol, number, branch_no)`); err != nil {
-				return fmt.Errorf("加入者キーの索引を作れません（キーの重複）: %w", err)
+			if err := createMemberKeyIndex(ctx, tx.Tx); err != nil {
+				return err
 			}
 		}
 		for branch, n := range counts {
@@ -99,6 +99,15 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		return nil, err
 	}
 	return counts, nil
+}
+
+// createMemberKeyIndex builds the unique index of member keys unless it is
+// there; a key given twice fails it.
+func createMemberKeyIndex(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS members_key ON members (branch_code, symbol, number, branch_no)`); err != nil {
+		return fmt.Errorf("加入者キーの索引を作れません（キーの重複）: %w", err)
+	}
+	return nil
 }
 
 // replaceBranch empties a branch before its new snapshot, unless its

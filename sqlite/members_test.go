@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"iter"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -11,14 +10,15 @@ import (
 	"shikaku/storetest"
 )
 
-func rowsOf(ms []shikaku.Member) iter.Seq2[*shikaku.Member, error] {
-	return func(yield func(*shikaku.Member, error) bool) {
-		for i := range ms {
-			if !yield(&ms[i], nil) {
-				return
-			}
-		}
+// openTemp opens a store in a fresh file for the package's own tests.
+func openTemp(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
 
 // The key index is kept up during a load in key order and rebuilt after
@@ -26,11 +26,7 @@ func rowsOf(ms []shikaku.Member) iter.Seq2[*shikaku.Member, error] {
 // given twice, and a refused load leaves the members as they were.
 func TestImportMembersKeyIndex(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	sorted := storetest.Members("46", 40)
 	reversed := slices.Clone(sorted)
 	slices.Reverse(reversed)
@@ -48,7 +44,7 @@ func TestImportMembersKeyIndex(t *testing.T) {
 		{"in key order again", sorted[:20], true},
 	} {
 		before, _ := s.MemberCount(ctx, "46")
-		_, err := s.ImportMembers(ctx, rowsOf(tt.rows))
+		_, err := s.ImportMembers(ctx, storetest.Rows(tt.rows))
 		if (err == nil) != tt.ok {
 			t.Fatalf("%s: error %v, want ok=%v", tt.name, err, tt.ok)
 		}

@@ -72,21 +72,20 @@ func TestDVLeaks(t *testing.T) {
 	})
 }
 
-// TestUpgradeFillsPackedColumns reopens a database packed before
-// migrations 003 and 004 and finds each certificate's branch number and
-// each envelope's flyer language filled in.
-func TestUpgradeFillsPackedColumns(t *testing.T) {
+// upgraded prepares a database with setup, undoes migrations with undo
+// (dropping what they added, then their versions) behind the store's back,
+// and reopens it: the migrations run again on the data setup left.
+func upgraded(t *testing.T, setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.db")
 	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storetest.PackSmall(t, s)
+	setup(t, s)
 	s.Close()
 	db, _ := sql.Open("sqlite", path)
-	for _, q := range []string{`ALTER TABLE certificates DROP COLUMN branch_no`,
-		`ALTER TABLE envelopes DROP COLUMN language`, `ALTER TABLE decisions DROP COLUMN insured_id`,
-		`DELETE FROM schema_migrations WHERE version >= 3`} {
+	for _, q := range undo {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
@@ -96,32 +95,25 @@ func TestUpgradeFillsPackedColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestUpgradeFillsPackedColumns reopens a database packed before
+// migrations 003 and 004 and finds each certificate's branch number and
+// each envelope's flyer language filled in.
+func TestUpgradeFillsPackedColumns(t *testing.T) {
+	s := upgraded(t, storetest.PackSmall, `ALTER TABLE certificates DROP COLUMN branch_no`,
+		`ALTER TABLE envelopes DROP COLUMN language`, `ALTER TABLE decisions DROP COLUMN insured_id`,
+		`DELETE FROM schema_migrations WHERE version >= 3`)
 	storetest.CheckPackSmall(t, s)
 }
 
 // TestUpgradeFillsDecisionInsured reopens a database extracted before
 // migration 005 and packs it: every decision has its insured person.
 func TestUpgradeFillsDecisionInsured(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "t.db")
-	s, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.ExtractSmall(t, s)
-	s.Close()
-	db, _ := sql.Open("sqlite", path)
-	for _, q := range []string{`ALTER TABLE decisions DROP COLUMN insured_id`, `DELETE FROM schema_migrations WHERE version >= 5`} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
-	s, err = sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := upgraded(t, storetest.ExtractSmall, `ALTER TABLE decisions DROP COLUMN insured_id`,
+		`DELETE FROM schema_migrations WHERE version >= 5`)
 	storetest.PackExtracted(t, s)
 	storetest.CheckPackSmall(t, s)
 }

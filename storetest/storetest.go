@@ -151,6 +151,9 @@ func Members(branch string, households int) []shikaku.Member {
 	return out
 }
 
+// Rows yields members as a reader of members.csv does.
+func Rows(ms []shikaku.Member) iter.Seq2[*shikaku.Member, error] { return seq(ms, -1) }
+
 func seq(ms []shikaku.Member, failAt int) iter.Seq2[*shikaku.Member, error] {
 	return func(yield func(*shikaku.Member, error) bool) {
 		for i := range ms {
