@@ -109,24 +109,15 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		res.Recorded = packed
-		// Which loss keys are members of the branch: one query for all,
-		// looked up in key order.
-		known := map[shikaku.MemberKey]bool{}
-		var sym, num, bn []string
-		for _, k := range shikaku.LossKeys(losses, branch) {
-			sym, num, bn = append(sym, k.Symbol), append(num, k.Number), append(bn, k.BranchNo)
-		}
-		for k, err := range query(ctx, tx, `SELECT m.symbol, m.number, m.branch_no FROM members m
-			JOIN unnest($2::text[], $3::text[], $4::text[]) AS l(symbol, number, branch_no)
-			ON m.symbol = l.symbol AND m.number = l.number AND m.branch_no = l.branch_no WHERE m.branch_code = $1`,
-			[]any{branch, sym, num, bn}, func(r pgx.Rows, k *shikaku.MemberKey) error {
-				k.Branch = branch
-				return r.Scan(&k.Symbol, &k.Number, &k.BranchNo)
-			}) {
-			if err != nil {
-				return err
-			}
-			known[k] = true
+		// One pass over the members of the households the file names, in
+		// key order, answers both questions: which loss keys are members of
+		// the branch, and which targets a loss can remove (each household's
+		// members are next to each other in the key index and the table).
+		// Two separate lookups read the same pages twice, at 10 M members
+		// 10.6 and 10.0 s beside each other in a run.
+		known, targets, err := lossHouseholdMembers(ctx, tx, branch, losses, !packed)
+		if err != nil {
+			return err
 		}
 		at := time.Now().UTC()
 		rows := func(yield func([]any, error) bool) {
@@ -144,7 +135,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		if !packed {
-			if res.Removed, err = removeTargets(ctx, tx, branch, losses, removes); err != nil {
+			if res.Removed, err = removeTargets(ctx, tx, targets, removes); err != nil {
 				return err
 			}
 		}
@@ -157,27 +148,52 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 	return res, err
 }
 
-// removeTargets asks removes about the targets of the households named
-// in the loss file and marks those it picks R_LOST_AFTER_EXTRACTION.
-func removeTargets(ctx context.Context, tx pgx.Tx, branch string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (int, error) {
+// lossHouseholdMembers reads the members of the branch's households named
+// in the loss rows with their decisions: which loss keys are members, and
+// (when wanted, before pack) the targets among the members read.
+func lossHouseholdMembers(ctx context.Context, tx pgx.Tx, branch string, losses []shikaku.Loss, wantTargets bool) (map[shikaku.MemberKey]bool, []shikaku.Member, error) {
 	var sym, num []string
 	for _, hk := range shikaku.LossHouseholds(losses, branch) {
 		sym, num = append(sym, hk.Symbol), append(num, hk.Number)
 	}
-	var ids []int64
-	for r, err := range query(ctx, tx, `SELECT m.id, m.symbol, m.number, m.branch_no FROM members m
+	type row struct {
+		m        shikaku.Member
+		decision pgtype.Text
+	}
+	keys := shikaku.LossKeys(losses, branch)
+	known := make(map[shikaku.MemberKey]bool, len(keys))
+	for _, k := range keys {
+		known[k] = false
+	}
+	var targets []shikaku.Member
+	for r, err := range query(ctx, tx, `SELECT m.id, m.symbol, m.number, m.branch_no, d.decision FROM members m
 		JOIN unnest($2::text[], $3::text[]) AS h(symbol, number) ON m.symbol = h.symbol AND m.number = h.number
-		JOIN decisions d ON d.member_id = m.id
-		WHERE m.branch_code = $1 AND d.decision = $4`, []any{branch, sym, num, string(shikaku.Target)},
-		func(r pgx.Rows, t *shikaku.Member) error {
-			t.Key.Branch = branch
-			return r.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo)
+		LEFT JOIN decisions d ON d.member_id = m.id
+		WHERE m.branch_code = $1`, []any{branch, sym, num},
+		func(r pgx.Rows, t *row) error {
+			t.m.Key.Branch = branch
+			return r.Scan(&t.m.ID, &t.m.Key.Symbol, &t.m.Key.Number, &t.m.Key.BranchNo, &t.decision)
 		}) {
 		if err != nil {
-			return 0, err
+			return nil, nil, err
 		}
-		if removes(r.Key) {
-			ids = append(ids, r.ID)
+		if _, named := known[r.m.Key]; named {
+			known[r.m.Key] = true
+		}
+		if wantTargets && r.decision.String == string(shikaku.Target) {
+			targets = append(targets, r.m)
+		}
+	}
+	return known, targets, nil
+}
+
+// removeTargets asks removes about the targets of the households named
+// in the loss file and marks those it picks R_LOST_AFTER_EXTRACTION.
+func removeTargets(ctx context.Context, tx pgx.Tx, targets []shikaku.Member, removes func(shikaku.MemberKey) bool) (int, error) {
+	var ids []int64
+	for _, t := range targets {
+		if removes(t.Key) {
+			ids = append(ids, t.ID)
 		}
 	}
 	if len(ids) == 0 {
