@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"iter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -63,24 +64,29 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 				m.CertificateIssuedOn, m.ScheduledLossOn = date(issued), date(sched)
 				return nil
 			})
-		decisions := func(yield func([]any, error) bool) {
-			var out []shikaku.ReasonCode
-			for h, err := range shikaku.GroupHouseholds(members) {
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				out = append(out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
-				decide(h, out)
-				for i, code := range out {
-					counts[code]++
-					if !yield([]any{h.Members[i].ID, branch, string(code), h.Insured().ID}, nil) {
-						return
-					}
-				}
+		households, stop := iter.Pull2(shikaku.GroupHouseholds(members))
+		defer stop()
+		var out []shikaku.ReasonCode
+		// Each call writes the decisions of one household.
+		decisions := func(e *copyEncoder) (bool, error) {
+			h, err, ok := households()
+			if !ok || err != nil {
+				return false, err
 			}
+			out = append(out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
+			decide(h, out)
+			insured := h.Insured().ID
+			for i, code := range out {
+				counts[code]++
+				e.row(4)
+				e.int64(h.Members[i].ID)
+				e.text(branch)
+				e.text(string(code))
+				e.int64(insured)
+			}
+			return true, nil
 		}
-		if _, err := copyFrom(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"}, decisions); err != nil {
+		if _, err := copyRows(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"}, decisions); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {

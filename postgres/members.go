@@ -44,7 +44,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 				return err
 			}
 			counts[first.Key.Branch] = 0
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"members"}, memberColumns, src); err != nil {
+			if _, err := copyRows(ctx, tx, "members", memberColumns, src.next1); err != nil {
 				if src.err != nil {
 					return src.err
 				}
@@ -98,7 +98,6 @@ type memberSource struct {
 	next    func() (*shikaku.Member, error, bool)
 	counts  map[string]int // rows per branch so far; a key means replaced
 	pending *shikaku.Member
-	row     []any
 	err     error
 }
 
@@ -118,31 +117,49 @@ func (p *memberSource) peek() (*shikaku.Member, bool) {
 	return p.pending, true
 }
 
-func (p *memberSource) Next() bool {
+// next1 encodes the next row of this segment, if any.
+func (p *memberSource) next1(e *copyEncoder) (bool, error) {
 	m, ok := p.peek()
 	if !ok {
-		return false
+		return false, p.err
 	}
 	if _, replaced := p.counts[m.Key.Branch]; !replaced {
-		return false // a new branch: end this segment
+		return false, nil // a new branch: end this segment
 	}
 	p.pending = nil
 	p.counts[m.Key.Branch]++
-	var copay any
+	e.row(len(memberColumns))
+	e.text(m.Key.Branch)
+	e.text(m.Key.Symbol)
+	e.text(m.Key.Number)
+	e.text(m.Key.BranchNo)
+	e.text(string(m.Relationship))
+	e.text(string(m.InsuredType))
+	e.text(m.Name)
+	e.text(m.NameKana)
+	e.date(m.BirthDate)
+	e.int16(m.Sex)
+	e.date(m.AcquiredOn)
+	e.date(m.DecidedOn)
+	e.date(m.LostOn)
+	e.date(m.ScheduledLossOn)
+	e.text(m.EmployerCode)
+	e.text(m.PostalCode)
+	e.text(m.Address)
+	e.text(m.AddressLine2)
+	e.bool(m.MynumberOnFile)
+	e.date(m.MynaLinkedOn)
+	e.date(m.EcertExpiresOn)
+	e.bool(m.DV)
+	e.date(m.CertificateIssuedOn)
 	if m.CopayRate != 0 {
-		copay = int16(m.CopayRate)
+		e.int16(m.CopayRate)
+	} else {
+		e.null()
 	}
-	p.row = []any{m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
-		string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
-		dateArg(m.BirthDate), int16(m.Sex), dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
-		dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
-		m.Address, m.AddressLine2, m.MynumberOnFile, dateArg(m.MynaLinkedOn),
-		dateArg(m.EcertExpiresOn), m.DV, dateArg(m.CertificateIssuedOn), copay, m.Language}
-	return true
+	e.text(m.Language)
+	return true, nil
 }
-
-func (p *memberSource) Values() ([]any, error) { return p.row, nil }
-func (p *memberSource) Err() error             { return p.err }
 
 // ImportEmployers adds or updates employers in one transaction.
 func (s *Store) ImportEmployers(ctx context.Context, rows iter.Seq2[*shikaku.Employer, error]) (int, error) {
