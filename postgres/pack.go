@@ -36,15 +36,6 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 			return err
 		}
 		defer read.Rollback(context.WithoutCancel(ctx))
-		// The targets' decisions lie in key order, as do their members and
-		// the households' insured persons: looked up by ID one after the
-		// other, they are read page after page. Left to itself the planner
-		// hashes all members twice, and at scale the hashes spill (10 M
-		// members, alone: 16.1–16.9 s hashed, 12.7–13.2 s looked up, a
-		// third of the temporary files).
-		if _, err := read.Exec(ctx, `SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off`); err != nil {
-			return err
-		}
 		count, err := s.snapshot(ctx)
 		if err != nil {
 			return err
