@@ -67,6 +67,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		households, stop := iter.Pull2(shikaku.GroupHouseholds(members))
 		defer stop()
 		var out []shikaku.ReasonCode
+		columns := []string{"member_id", "branch_code", "decision", "insured_id"}
 		// Each call writes the decisions of one household.
 		decisions := func(e *copyEncoder) (bool, error) {
 			h, err, ok := households()
@@ -78,7 +79,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			insured := h.Insured().ID
 			for i, code := range out {
 				counts[code]++
-				e.row(4)
+				e.row(len(columns))
 				e.int64(h.Members[i].ID)
 				e.text(branch)
 				e.text(string(code))
@@ -86,7 +87,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			}
 			return true, nil
 		}
-		if _, err := copyRows(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"}, decisions); err != nil {
+		if _, err := copyRows(ctx, tx, "decisions", columns, decisions); err != nil {
 			return err
 		}
 		if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -26,13 +25,7 @@ type copyTestRow struct {
 // binary format: dates before 1970 and 2000 and leap days, negative and
 // extreme integers, empty and multi-byte text, NULL.
 func TestCopyRowsMatchesPgx(t *testing.T) {
-	admin := os.Getenv("SHIKAKU_TEST_POSTGRES")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SHIKAKU_TEST_POSTGRES is not set in CI")
-		}
-		t.Skip("PostgreSQL tests skipped: set SHIKAKU_TEST_POSTGRES=postgres://…")
-	}
+	admin := testServer(t)
 	ctx := context.Background()
 	u, drop, err := TestDatabase(ctx, admin)
 	if err != nil {

@@ -3,7 +3,6 @@ package postgres_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -14,18 +13,8 @@ import (
 	"shikaku/storetest"
 )
 
-// testURL is the server the tests use: SHIKAKU_TEST_POSTGRES, set by
-// .ci/run. Without it the tests skip locally; in CI they must run.
-func testURL(t *testing.T) string {
-	url := os.Getenv("SHIKAKU_TEST_POSTGRES")
-	if url == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("SHIKAKU_TEST_POSTGRES is not set in CI: .ci/run must start PostgreSQL")
-		}
-		t.Skip("PostgreSQL tests skipped: set SHIKAKU_TEST_POSTGRES=postgres://… (bash .ci/run does)")
-	}
-	return url
-}
+// testURL is the server the tests use (postgres.TestServer).
+func testURL(t *testing.T) string { return postgres.TestServer(t) }
 
 // freshDB creates an empty database for one test and returns its URL.
 func freshDB(t *testing.T) string {
@@ -48,35 +37,26 @@ func open(t *testing.T) shikaku.Store {
 
 func TestStore(t *testing.T) { storetest.Run(t, open) }
 
-// upgraded prepares a database with setup, undoes migrations with undo
-// (dropping what they added, then their versions) behind the store's back,
-// and reopens it: the migrations run again on the data setup left.
+// upgraded prepares a fresh database with setup and reopens it after
+// undoing migrations (storetest.Upgraded).
 func upgraded(t *testing.T, setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
-	t.Helper()
 	ctx := context.Background()
 	url := freshDB(t)
-	s, err := postgres.Open(ctx, url, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup(t, s)
-	s.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range undo {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
+	open := func() (shikaku.Store, error) { return postgres.Open(ctx, url, url) }
+	exec := func(statements []string) error {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
 		}
+		defer conn.Close(ctx)
+		for _, q := range statements {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	conn.Close(ctx)
-	s, err = postgres.Open(ctx, url, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return storetest.Upgraded(t, open, exec, setup, undo...)
 }
 
 // TestUpgradeFillsPackedColumns reopens a database packed before

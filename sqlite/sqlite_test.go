@@ -72,31 +72,25 @@ func TestDVLeaks(t *testing.T) {
 	})
 }
 
-// upgraded prepares a database with setup, undoes migrations with undo
-// (dropping what they added, then their versions) behind the store's back,
-// and reopens it: the migrations run again on the data setup left.
+// upgraded prepares a fresh database with setup and reopens it after
+// undoing migrations (storetest.Upgraded).
 func upgraded(t *testing.T, setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
-	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.db")
-	s, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	setup(t, s)
-	s.Close()
-	db, _ := sql.Open("sqlite", path)
-	for _, q := range undo {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatal(err)
+	open := func() (shikaku.Store, error) { return sqlite.Open(context.Background(), path) }
+	exec := func(statements []string) error {
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			return err
 		}
+		defer db.Close()
+		for _, q := range statements {
+			if _, err := db.Exec(q); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	db.Close()
-	s, err = sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return storetest.Upgraded(t, open, exec, setup, undo...)
 }
 
 // TestUpgradeFillsPackedColumns reopens a database packed before

@@ -788,3 +788,27 @@ func CheckPackSmall(t *testing.T, s shikaku.Store) {
 		t.Errorf("%d envelope lines for %d cards", i, len(cards))
 	}
 }
+
+// Upgraded prepares a store with setup, undoes migrations behind its back
+// with exec (the statements drop what they added, then their versions)
+// and reopens it: the migrations run again on the data setup left. open
+// opens the same database each time it is called.
+func Upgraded(t *testing.T, open func() (shikaku.Store, error), exec func(statements []string) error,
+	setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
+	t.Helper()
+	s, err := open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup(t, s)
+	s.Close()
+	if err := exec(undo); err != nil {
+		t.Fatal(err)
+	}
+	s, err = open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
