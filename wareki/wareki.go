@@ -189,6 +189,11 @@ func valid(y, m, d int, s string) (time.Time, error) {
 	if m < 1 || m > 12 || d < 1 || d > 31 {
 		return time.Time{}, fmt.Errorf("%q: %w", s, ErrSyntax)
 	}
+	// A western year has four digits; an era year that takes the date past
+	// 9999 (令和8000年, found by fuzzing) could not be written back as one.
+	if y > 9999 {
+		return time.Time{}, fmt.Errorf("%q: 西暦 9999 年より後の日付です", s)
+	}
 	t := Day(y, time.Month(m), d)
 	if t.Day() != d { // 2月30日 normalizes to March: refuse it
 		return time.Time{}, fmt.Errorf("%q: 存在しない日付です", s)

@@ -65,6 +65,8 @@ func TestParseRefuses(t *testing.T) {
 		"R7-5-16",
 		"25-05-16",
 		"令和7年5月16日まで",
+		"R8000.1.1", // past 9999: no western form
+		"令和9999年1月1日",
 	} {
 		if got, err := Parse(in); err == nil {
 			t.Errorf("Parse(%q) = %v, want an error", in, got)
