@@ -237,6 +237,10 @@ func PackCampaign(ctx context.Context, c *Campaign, tx PackTx, progress func(env
 		return res, err
 	}
 	p := &Packer{Campaign: c, Tracking: alloc, NextEnvelope: counters.NextEnvelope, NextCert: counters.NextCert}
+	// Envelopes are saved in a goroutine of their own, a batch or two
+	// behind: the database takes in one batch while the next is packed.
+	saver := pipe.Behind(ctx, tx.SaveEnvelopes)
+	defer saver.Abort()
 	const batch = 2048
 	buf := make([]Envelope, 0, batch+16)
 	for h, err := range households {
@@ -253,20 +257,25 @@ func PackCampaign(ctx context.Context, c *Campaign, tx PackTx, progress func(env
 		}
 		buf = append(buf, envs...)
 		if len(buf) >= batch {
-			if err := tx.SaveEnvelopes(ctx, buf); err != nil {
+			if err := saver.Send(buf); err != nil {
 				return res, err
 			}
 			res.Envelopes += len(buf)
-			buf = buf[:0]
+			buf = make([]Envelope, 0, batch+16) // the saver has the last one
 			if progress != nil {
 				progress(res.Envelopes)
 			}
 		}
 	}
-	if err := tx.SaveEnvelopes(ctx, buf); err != nil {
+	if len(buf) > 0 {
+		if err := saver.Send(buf); err != nil {
+			return res, err
+		}
+		res.Envelopes += len(buf)
+	}
+	if err := saver.Close(); err != nil {
 		return res, err
 	}
-	res.Envelopes += len(buf)
 	if res.Envelopes != total {
 		return res, fmt.Errorf("封筒の数が合いません（見積り %d 通、作成 %d 通）", total, res.Envelopes)
 	}

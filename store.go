@@ -77,7 +77,10 @@ type PackTx interface {
 	// branch-number order. It is read while TargetCounts is, so the two
 	// must not share a connection.
 	Households(ctx context.Context) iter.Seq2[*PackHousehold, error]
-	// SaveEnvelopes stores envelopes with their certificates.
+	// SaveEnvelopes stores envelopes with their certificates. It is called
+	// from a goroutine of its own, one call at a time, while Households is
+	// still read; the last call has returned before SaveCounters is
+	// called.
 	SaveEnvelopes(ctx context.Context, envs []Envelope) error
 	// SaveCounters stores where the counters stand after packing.
 	SaveCounters(ctx context.Context, c Counters) error

@@ -4,6 +4,7 @@
 package pipe
 
 import (
+	"context"
 	"iter"
 	"sync"
 )
@@ -161,4 +162,63 @@ func Scan[C Cursor, T any](open func() (C, error), close func(C), scan func(C, *
 			yield(zero, err)
 		}
 	}
+}
+
+// Behind runs save in a goroutine of its own on each value sent to it, in
+// order and one at a time, at most two values behind the sender: the
+// sender goes on with its work while the last value is written (a COPY
+// the server works through, a bulk insert). save gets a context that
+// Abort cancels.
+func Behind[T any](ctx context.Context, save func(context.Context, T) error) *Saver[T] {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &Saver[T]{ch: make(chan T, 1), done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(s.done)
+		for v := range s.ch {
+			if err := save(ctx, v); err != nil {
+				s.err = err // read only after done is closed
+				return
+			}
+		}
+	}()
+	return s
+}
+
+// Saver is the goroutine started by Behind.
+type Saver[T any] struct {
+	ch     chan T
+	done   chan struct{}
+	cancel context.CancelFunc
+	closed bool
+	err    error
+}
+
+// Send hands v to the saver, waiting while it is two values behind. It
+// returns the saver's error once it has failed; v is then not saved.
+func (s *Saver[T]) Send(v T) error {
+	select {
+	case s.ch <- v:
+		return nil
+	case <-s.done:
+		return s.err
+	}
+}
+
+// Close waits until everything sent is saved and returns the first error.
+func (s *Saver[T]) Close() error {
+	if !s.closed {
+		s.closed = true
+		close(s.ch)
+	}
+	<-s.done
+	s.cancel()
+	return s.err
+}
+
+// Abort cancels what is being saved and waits until the saver has
+// stopped, so that what it writes to can be rolled back. After Close it
+// does nothing.
+func (s *Saver[T]) Abort() {
+	s.cancel()
+	s.Close()
 }

@@ -1,6 +1,7 @@
 package pipe
 
 import (
+	"context"
 	"errors"
 	"iter"
 	"sync/atomic"
@@ -141,5 +142,101 @@ func TestCopied(t *testing.T) {
 	}
 	if len(got) != 3 || got[0] != 0 || got[2] != 2 {
 		t.Fatalf("%v", got)
+	}
+}
+
+func TestBehindSavesInOrderBeforeClose(t *testing.T) {
+	var got []int
+	s := Behind(context.Background(), func(_ context.Context, v int) error {
+		time.Sleep(time.Microsecond)
+		got = append(got, v) // read after Close: Close orders it
+		return nil
+	})
+	for i := range 100 {
+		if err := s.Send(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 100 {
+		t.Fatalf("saved %d of 100 before Close returned", len(got))
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("saved %d at %d", v, i)
+		}
+	}
+	s.Abort() // after Close: nothing to do, must not block
+}
+
+func TestBehindStaysAtMostTwoBehind(t *testing.T) {
+	release := make(chan struct{})
+	var saved atomic.Int32
+	s := Behind(context.Background(), func(_ context.Context, v int) error {
+		<-release
+		saved.Add(1)
+		return nil
+	})
+	sent := make(chan int, 10)
+	go func() {
+		for i := range 5 {
+			s.Send(i)
+			sent <- i
+		}
+		close(sent)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if n := len(sent); n != 2 { // one being saved, one waiting
+		t.Fatalf("sender got %d values ahead of a blocked saver, want 2", n)
+	}
+	close(release)
+	for range sent {
+	}
+	if err := s.Close(); err != nil || saved.Load() != 5 {
+		t.Fatalf("saved %d, err %v", saved.Load(), err)
+	}
+}
+
+func TestBehindReportsTheFirstError(t *testing.T) {
+	boom := errors.New("boom")
+	var calls atomic.Int32
+	s := Behind(context.Background(), func(_ context.Context, v int) error {
+		calls.Add(1)
+		if v == 3 {
+			return boom
+		}
+		return nil
+	})
+	var sendErr error
+	for i := 0; i < 1000 && sendErr == nil; i++ {
+		sendErr = s.Send(i)
+	}
+	if !errors.Is(sendErr, boom) {
+		t.Fatalf("Send after the failure returned %v", sendErr)
+	}
+	if err := s.Close(); !errors.Is(err, boom) {
+		t.Fatalf("Close returned %v", err)
+	}
+	if calls.Load() != 4 {
+		t.Fatalf("save called %d times, want 4 (nothing after the failure)", calls.Load())
+	}
+}
+
+func TestBehindAbortCancelsAndWaits(t *testing.T) {
+	started := make(chan struct{})
+	var finished atomic.Bool
+	s := Behind(context.Background(), func(ctx context.Context, v int) error {
+		close(started)
+		<-ctx.Done()
+		finished.Store(true)
+		return ctx.Err()
+	})
+	s.Send(1)
+	<-started
+	s.Abort()
+	if !finished.Load() {
+		t.Fatal("Abort returned before the save it cancelled")
 	}
 }
