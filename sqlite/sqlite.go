@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"iter"
@@ -45,6 +46,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 			return nil, fmt.Errorf("データベースのフォルダ %s がありません: %w", dir, err)
 		}
 	}
+	if err := create(ctx, path); err != nil {
+		return nil, fmt.Errorf("データベース %s を作れません: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{
 		"journal_mode(WAL)",   // readers do not block the writer; a crash rolls back cleanly
@@ -75,6 +79,39 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// pageSize is the page size of a new database. Bulk steps write and read
+// whole tables in order, and larger pages mean fewer pages, cells moved
+// and system calls. A million members, each step alone: import 9.6-9.9 s
+// with 4 KiB pages (three runs), 8.1-8.9 s with 16 KiB (five), 7.9 s with
+// 32 KiB (two), 8.4-9.0 s with 64 KiB (two); pack 8.6-8.8, 6.9-8.4, 6.7-7.2
+// and 6.3-7.5 s.
+const pageSize = 32768
+
+// create makes a new database file with its page size, which is fixed
+// once the file is in WAL mode (the pragmas of Open set WAL first).
+// An existing file keeps the page size it has.
+func create(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx) // both pragmas on one connection
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{fmt.Sprintf("PRAGMA page_size = %d", pageSize), "PRAGMA journal_mode = WAL"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Close closes the database.

@@ -111,3 +111,56 @@ func TestUpgradeFillsDecisionInsured(t *testing.T) {
 	storetest.PackExtracted(t, s)
 	storetest.CheckPackSmall(t, s)
 }
+
+func pragma(t *testing.T, path, name string) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var v string
+	if err := db.QueryRow("PRAGMA " + name).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// A new database gets the large pages of bulk work and WAL; a database
+// made before keeps its pages and opens as it was.
+func TestPageSize(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "new.db")
+	s, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got := pragma(t, path, "page_size"); got != "32768" {
+		t.Errorf("new database: page_size %s, want 32768", got)
+	}
+	if got := pragma(t, path, "journal_mode"); got != "wal" {
+		t.Errorf("new database: journal_mode %s, want wal", got)
+	}
+
+	old := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`PRAGMA page_size = 4096; CREATE TABLE made_before (x)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err = sqlite.Open(ctx, old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Branches(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if got := pragma(t, old, "page_size"); got != "4096" {
+		t.Errorf("existing database: page_size %s, want 4096 kept", got)
+	}
+}
