@@ -127,28 +127,64 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 	return shikaku.GroupTargets(rows)
 }
 
+var (
+	envelopeColumns = []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
+		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates", "language"}
+	certificateColumns = []string{"certificate_id", "envelope_id", "position", "member_id", "branch_no", "issued_on", "valid_until"}
+)
+
 func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) error {
-	if len(envs) == 0 {
-		return nil
-	}
-	envRows := make([][]any, 0, len(envs))
-	var certRows [][]any
-	for i := range envs {
-		e := &envs[i]
-		envRows = append(envRows, []any{e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo,
-			e.EmployerCode, int32(e.K), int32(e.N), int64(e.TrackingNumber), int32(e.Wave), e.SendOn, e.To.PostalCode, e.To.Address, e.To.Line2,
-			int32(len(e.Certificates)), e.Language})
-		for pos, c := range e.Certificates {
-			certRows = append(certRows, []any{c.ID, e.ID, int32(pos + 1), c.MemberID, c.Member.BranchNo, c.IssuedOn, c.ValidUntil})
+	i := 0
+	if _, err := copyRows(ctx, p.tx, "envelopes", envelopeColumns, func(w *copyEncoder) (bool, error) {
+		if i == len(envs) {
+			return false, nil
 		}
-	}
-	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"envelopes"}, []string{"envelope_id", "branch_code", "kind", "seq", "symbol", "number",
-		"addressee_no", "employer_code", "k", "n", "tracking_no", "wave", "send_on", "postal_code", "address", "address_line2", "certificates", "language"},
-		pgx.CopyFromRows(envRows)); err != nil {
+		e := &envs[i]
+		i++
+		w.row(len(envelopeColumns))
+		w.text(e.ID)
+		w.text(p.branch)
+		w.text("bulk")
+		w.int64(e.Seq)
+		w.text(e.Household.Symbol)
+		w.text(e.Household.Number)
+		w.text(e.Addressee.BranchNo)
+		w.text(e.EmployerCode)
+		w.int32(e.K)
+		w.int32(e.N)
+		w.int64(int64(e.TrackingNumber))
+		w.int32(e.Wave)
+		w.date(e.SendOn)
+		w.text(e.To.PostalCode)
+		w.text(e.To.Address)
+		w.text(e.To.Line2)
+		w.int32(len(e.Certificates))
+		w.text(e.Language)
+		return true, nil
+	}); err != nil {
 		return fmt.Errorf("封筒を保存できません: %w", err)
 	}
-	if _, err := p.tx.CopyFrom(ctx, pgx.Identifier{"certificates"}, []string{"certificate_id", "envelope_id", "position", "member_id", "branch_no", "issued_on", "valid_until"},
-		pgx.CopyFromRows(certRows)); err != nil {
+	i, pos := 0, 0
+	if _, err := copyRows(ctx, p.tx, "certificates", certificateColumns, func(w *copyEncoder) (bool, error) {
+		for i < len(envs) && pos == len(envs[i].Certificates) {
+			i, pos = i+1, 0
+		}
+		if i == len(envs) {
+			return false, nil
+		}
+		e := &envs[i]
+		c := &e.Certificates[pos]
+		pos++
+		w.row(len(certificateColumns))
+		w.text(c.ID)
+		w.text(e.ID)
+		w.int32(pos)
+		w.int64(c.MemberID)
+		w.text(c.Member.BranchNo)
+		w.date(c.IssuedOn)
+		w.date(c.ValidUntil)
+		return true, nil
+	}); err != nil {
 		return fmt.Errorf("資格確認書を保存できません: %w", err)
 	}
 	return nil
