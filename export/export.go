@@ -13,11 +13,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"shikaku"
 	"shikaku/pdf"
@@ -42,10 +44,15 @@ type Options struct {
 	VendorEncoding string
 	// PrintProgress is told how many cover sheets are done.
 	PrintProgress func(envelopes int)
+	// Log takes each file's time at debug level; nil logs nothing.
+	Log *slog.Logger
 }
 
 // Write exports the campaign of branch into dir.
 func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options) (*Result, error) {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
 	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
@@ -125,7 +132,9 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 				})
 		},
 	}
+	names := []string{"decisions.csv", "envelopes.csv", "employers", "losses_unmatched.csv"}
 	if opt.Fonts != nil {
+		names = append(names, "print")
 		jobs = append(jobs, func() error {
 			enc := opt.VendorEncoding
 			if enc == "" {
@@ -142,7 +151,9 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start := time.Now()
 			errs[i] = job()
+			opt.Log.Debug("export file written", "file", names[i], "seconds", time.Since(start).Seconds())
 		}()
 	}
 	wg.Wait()

@@ -49,15 +49,6 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if err := ins.flush(); err != nil {
 			return err
 		}
-		// Statistics for the planner, as PostgreSQL gets after its loads:
-		// without them it takes envelopes_household for the branch filter
-		// and reads a whole branch's envelopes in random order, then sorts
-		// them (the export's envelope lines: 2.6 → 1.0 s in the C shell).
-		// The table alone, in full: a sampled ANALYZE guesses 1,001 rows
-		// per branch, which keeps the bad plan.
-		if _, err := tx.ExecContext(ctx, `ANALYZE envelopes`); err != nil {
-			return err
-		}
 		detail, _ := json.Marshal(map[string]int{"households": res.Households, "envelopes": res.Envelopes, "certificates": res.Certificates})
 		return recordStep(ctx, tx.Tx, branch, shikaku.StepPack, string(detail))
 	})

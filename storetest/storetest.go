@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ func Run(t *testing.T, open Open) {
 		{"PackIsAtomic", testPackAtomic},
 		{"PackOnceAndNumbersUnique", testPackOnce},
 		{"MailingsAsPrinted", testMailings},
+		{"EmployerLinesByEmployer", testEmployerLines},
 		{"LifecycleAfterSending", testLifecycle},
 		{"BranchesAreSeparate", testBranches},
 		{"BranchesConcurrently", testBranchesConcurrently},
@@ -460,6 +462,71 @@ func testPackOnce(t *testing.T, s shikaku.Store) {
 	}
 	if lines != res.Certificates {
 		t.Errorf("%d employer lines for %d certificates", lines, res.Certificates)
+	}
+}
+
+// testEmployerLines: lines of several employers, one of them missing from
+// the employer file, and households without an employer (on no list).
+func testEmployerLines(t *testing.T, s shikaku.Store) {
+	ms := Members("46", 40)
+	codes := []string{"E2", "E1", "E9", "", "E0"} // E0 and E9 are in no employer file
+	employerOf := map[shikaku.HouseholdKey]string{}
+	for i := range ms {
+		m := &ms[i]
+		if m.Key.BranchNo != "00" {
+			continue
+		}
+		h := len(employerOf)
+		m.EmployerCode = codes[h%len(codes)]
+		employerOf[m.Key.HouseholdKey] = m.EmployerCode
+	}
+	mustImport(t, s, ms)
+	if _, err := s.ImportEmployers(ctx, func(yield func(*shikaku.Employer, error) bool) {
+		yield(&shikaku.Employer{Code: "E2", Name: "第二商事", PostalCode: "8900054", Address: "鹿児島市", Contact: "総務課", ClosedOn: day(2025, 6, 30)}, nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	c := Campaign("46", 5646600000)
+	mustExtract(t, s, c)
+	if _, err := pack(s, c); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := employerOf[l.Member.HouseholdKey]; code != "" {
+			want = append(want, code+" "+l.Member.String())
+		}
+	}
+	slices.Sort(want)
+	var got []string
+	for l, err := range s.EmployerLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, l.EmployerCode+" "+l.Member.String())
+		em := l.Employer
+		switch l.EmployerCode {
+		case "E1":
+			if em.Code != "E1" || em.Name != "株式会社テスト" || em.PostalCode != "8900053" {
+				t.Errorf("E1's line carries %+v", em)
+			}
+		case "E2":
+			if em.Code != "E2" || em.Name != "第二商事" || em.Contact != "総務課" || !em.ClosedOn.Equal(day(2025, 6, 30)) {
+				t.Errorf("E2's line carries %+v", em)
+			}
+		case "E0", "E9":
+			if em != (shikaku.Employer{Code: l.EmployerCode}) {
+				t.Errorf("%s, in no employer file, carries %+v", l.EmployerCode, em)
+			}
+		default:
+			t.Errorf("line of employer %q", l.EmployerCode)
+		}
+	}
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("employer lines\n got %v\nwant %v", got, want)
 	}
 }
 

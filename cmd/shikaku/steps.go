@@ -289,6 +289,7 @@ func stepExport(ctx context.Context, e *env, s shikaku.Store, branch, dir string
 			opt.Fonts = fonts
 		}
 	}
+	opt.Log = e.log
 	res, err := export.Write(ctx, s, branch, dir, opt)
 	if p != nil {
 		p.done()
