@@ -222,3 +222,81 @@ func (s *Saver[T]) Abort() {
 	s.cancel()
 	s.Close()
 }
+
+// Chunks yields the values of chunks 0 to n-1, in order, read by workers
+// goroutines at once: read(ctx, worker, i) returns chunk i, each worker
+// reading on its own (a connection of its own). A stream that one reader
+// cannot keep up with is read on as many cores as there are workers. At
+// most workers+1 chunks are read ahead of the one the consumer is on, so
+// memory stays bounded by the chunk size. When the consumer stops early
+// or a read fails, the workers stop after the chunk they are reading
+// (their ctx is cancelled) and the stream returns only once they have.
+func Chunks[T any](ctx context.Context, n, workers int, read func(ctx context.Context, worker, chunk int) ([]T, error)) iter.Seq2[T, error] {
+	type result struct {
+		values []T
+		err    error
+	}
+	return func(yield func(T, error) bool) {
+		var zero T
+		ctx, cancel := context.WithCancel(ctx)
+		results := make([]chan result, n)
+		for i := range results {
+			results[i] = make(chan result, 1) // a worker never waits to hand over
+		}
+		next := make(chan int)
+		ahead := make(chan struct{}, workers+1) // chunks handed out, not yet consumed
+		var wg sync.WaitGroup
+		wg.Add(1 + workers)
+		go func() {
+			defer wg.Done()
+			defer close(next)
+			for i := range n {
+				select {
+				case ahead <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				select {
+				case next <- i:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}()
+		for w := range workers {
+			go func() {
+				defer wg.Done()
+				// Chunks are taken in order, and a worker hands over every
+				// chunk it took: a chunk the consumer waits for is being read.
+				for i := range next {
+					values, err := read(ctx, w, i)
+					results[i] <- result{values, err}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+		defer wg.Wait()
+		defer cancel()
+		for i := range n {
+			var r result
+			select {
+			case r = <-results[i]:
+			case <-ctx.Done():
+				yield(zero, ctx.Err())
+				return
+			}
+			if r.err != nil {
+				yield(zero, r.err)
+				return
+			}
+			for _, v := range r.values {
+				if !yield(v, nil) {
+					return
+				}
+			}
+			<-ahead
+		}
+	}
+}

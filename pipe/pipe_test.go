@@ -240,3 +240,99 @@ func TestBehindAbortCancelsAndWaits(t *testing.T) {
 		t.Fatal("Abort returned before the save it cancelled")
 	}
 }
+
+// chunkReader reads chunk i as the values i*10 .. i*10+9, after a pause
+// that varies by chunk so that workers finish out of order.
+type chunkReader struct {
+	running, started, consumed, maxAhead atomic.Int64
+	failAt                               int
+}
+
+func (c *chunkReader) read(ctx context.Context, worker, i int) ([]int, error) {
+	c.running.Add(1)
+	defer c.running.Add(-1)
+	if ahead := c.started.Add(1) - c.consumed.Load(); ahead > c.maxAhead.Load() {
+		c.maxAhead.Store(ahead)
+	}
+	select {
+	case <-time.After(time.Duration((i*7)%5) * time.Millisecond):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if i == c.failAt {
+		return nil, errors.New("boom")
+	}
+	out := make([]int, 10)
+	for k := range out {
+		out[k] = i*10 + k
+	}
+	return out, nil
+}
+
+func TestChunksKeepOrderAndStayBounded(t *testing.T) {
+	for _, workers := range []int{1, 2, 3} {
+		c := &chunkReader{failAt: -1}
+		next := 0
+		for v, err := range Chunks(context.Background(), 40, workers, c.read) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v != next {
+				t.Fatalf("%d workers: got %d, want %d", workers, v, next)
+			}
+			next++
+			if next%10 == 0 {
+				c.consumed.Add(1)
+				time.Sleep(time.Millisecond) // a slow consumer: the workers run ahead
+			}
+		}
+		if next != 400 {
+			t.Fatalf("%d workers: %d values", workers, next)
+		}
+		// The chunk being consumed counts: it is released when done.
+		if m := c.maxAhead.Load(); m > int64(workers+1) {
+			t.Errorf("%d workers: %d chunks read ahead, want at most %d", workers, m, workers+1)
+		}
+	}
+}
+
+func TestChunksStopAtTheFirstError(t *testing.T) {
+	c := &chunkReader{failAt: 7}
+	next := 0
+	var last error
+	for v, err := range Chunks(context.Background(), 40, 2, c.read) {
+		if err != nil {
+			last = err
+			break
+		}
+		if v != next {
+			t.Fatalf("got %d, want %d", v, next)
+		}
+		next++
+	}
+	if next != 70 || last == nil {
+		t.Fatalf("stopped at %d with %v", next, last)
+	}
+	if n := c.running.Load(); n != 0 {
+		t.Errorf("%d reads still running after the stream returned", n)
+	}
+}
+
+func TestChunksStopEarly(t *testing.T) {
+	c := &chunkReader{failAt: -1}
+	seen := 0
+	for range Chunks(context.Background(), 1000, 3, c.read) {
+		if seen++; seen == 25 {
+			break
+		}
+	}
+	if n := c.running.Load(); n != 0 {
+		t.Errorf("%d reads still running after the stream returned", n)
+	}
+	if s := c.started.Load(); s > 3+4 {
+		t.Errorf("%d chunks read for 3 consumed", s)
+	}
+	for range Chunks(context.Background(), 0, 2, c.read) {
+		t.Fatal("a value from no chunks")
+	}
+}

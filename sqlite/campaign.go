@@ -4,8 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
 
 	"shikaku"
+	"shikaku/pipe"
 )
 
 // Extract saves the campaign and decides every member of its branch, in
@@ -43,32 +47,11 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		if err != nil {
 			return err
 		}
-		// Members are read on a second connection while decisions are
-		// written on this one.
-		rtx, err := s.snapshot(ctx)
+		members, release, err := s.extractMembers(ctx, tx, branch)
+		defer release()
 		if err != nil {
 			return err
 		}
-		defer rtx.Rollback()
-		members := background(ctx, rtx, `SELECT id, symbol, number, branch_no, insured_type, lost_on, decided_on,
-			mynumber_on_file, myna_linked_on, ecert_expires_on, certificate_issued_on, scheduled_loss_on, dv
-			FROM members WHERE branch_code = ? ORDER BY symbol, number, branch_no`, []any{branch},
-			func(rows *sql.Rows, m *shikaku.Member) error {
-				var typ string
-				var lost, decided, linked, ecert, issued, sched sql.NullInt64
-				var mynum, dv int
-				if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
-					&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {
-					return err
-				}
-				m.Key.Branch = branch
-				m.InsuredType = shikaku.InsuredType(typ)
-				m.LostOn, m.DecidedOn = parseDate(lost), parseDate(decided)
-				m.MynaLinkedOn, m.EcertExpiresOn = parseDate(linked), parseDate(ecert)
-				m.CertificateIssuedOn, m.ScheduledLossOn = parseDate(issued), parseDate(sched)
-				m.MynumberOnFile, m.DV = mynum == 1, dv == 1
-				return nil
-			})
 		var out []shikaku.ReasonCode
 		for h, err := range shikaku.GroupHouseholds(members) {
 			if err != nil {
@@ -93,6 +76,114 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		return nil, err
 	}
 	return counts, nil
+}
+
+// extractColumns are the members' columns the rules read.
+const extractColumns = `id, symbol, number, branch_no, insured_type, lost_on, decided_on,
+	mynumber_on_file, myna_linked_on, ecert_expires_on, certificate_issued_on, scheduled_loss_on, dv`
+
+// extractChunk is how many member IDs one read of extract covers.
+var extractChunk int64 = 16384 // a variable for the tests
+
+// extractMembers streams the members of a branch in key order for
+// extract, read on other connections (snapshots taken while tx holds the
+// write lock, so they see what it sees) while decisions are written on
+// tx's. When the import recorded that the branch's IDs follow its keys,
+// two readers take ranges of IDs in turn and the stream joins them in
+// order: reading is the step's bottleneck (1 M members read alone: 2.0 s
+// through the key index, 1.0 s in ranges on two connections). Otherwise
+// one reader walks the key index. The stream checks the order and the
+// count it promises. release ends the read transactions, once the stream
+// is done with; it is never nil.
+func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) (members iter.Seq2[shikaku.Member, error], release func(), err error) {
+	var readers []*sql.Tx
+	release = func() {
+		for _, rtx := range readers {
+			rtx.Rollback()
+		}
+	}
+	var detail string
+	err = tx.QueryRowContext(ctx, `SELECT detail FROM steps WHERE branch_code = ? AND step = ?`, branch, shikaku.StepImport).Scan(&detail)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, release, err
+	}
+	var d importDetail
+	if detail != "" {
+		if err := json.Unmarshal([]byte(detail), &d); err != nil {
+			return nil, release, fmt.Errorf("取り込みの記録を読めません: %w", err)
+		}
+	}
+	scan := func(rows *sql.Rows, m *shikaku.Member) error {
+		var typ string
+		var lost, decided, linked, ecert, issued, sched sql.NullInt64
+		var mynum, dv int
+		if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
+			&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {
+			return err
+		}
+		m.Key.Branch = branch
+		m.InsuredType = shikaku.InsuredType(typ)
+		m.LostOn, m.DecidedOn = parseDate(lost), parseDate(decided)
+		m.MynaLinkedOn, m.EcertExpiresOn = parseDate(linked), parseDate(ecert)
+		m.CertificateIssuedOn, m.ScheduledLossOn = parseDate(issued), parseDate(sched)
+		m.MynumberOnFile, m.DV = mynum == 1, dv == 1
+		return nil
+	}
+	workers := 2
+	if d.IDs == nil || d.IDs.Last < d.IDs.First {
+		workers = 1
+	}
+	for range workers {
+		rtx, err := s.snapshot(ctx)
+		if err != nil {
+			return nil, release, err
+		}
+		readers = append(readers, rtx)
+	}
+	if workers == 1 {
+		return background(ctx, readers[0], `SELECT `+extractColumns+` FROM members WHERE branch_code = ?
+			ORDER BY symbol, number, branch_no`, []any{branch}, scan), release, nil
+	}
+	first, last := d.IDs.First, d.IDs.Last
+	chunks := int((last-first)/extractChunk) + 1
+	read := func(ctx context.Context, worker, chunk int) ([]shikaku.Member, error) {
+		from := first + int64(chunk)*extractChunk
+		out := make([]shikaku.Member, 0, extractChunk)
+		rows, err := readers[worker].QueryContext(ctx, `SELECT `+extractColumns+` FROM members
+			WHERE id BETWEEN ? AND ? AND +branch_code = ? ORDER BY id`, from, min(from+extractChunk-1, last), branch)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			out = append(out, shikaku.Member{})
+			if err := scan(rows, &out[len(out)-1]); err != nil {
+				return nil, err
+			}
+		}
+		return out, rows.Err()
+	}
+	return func(yield func(shikaku.Member, error) bool) {
+		n := 0
+		var prev shikaku.MemberKey
+		for m, err := range pipe.Chunks(ctx, chunks, workers, read) {
+			if err == nil && n > 0 && !prev.Less(m.Key) {
+				err = fmt.Errorf("支部 %s の加入者 %s が番号順に並んでいません（取り込みの記録と合いません）", branch, m.Key)
+			}
+			if err != nil {
+				yield(m, err)
+				return
+			}
+			prev = m.Key
+			n++
+			if !yield(m, nil) {
+				return
+			}
+		}
+		if n != d.Members {
+			yield(shikaku.Member{}, fmt.Errorf("支部 %s の加入者を %d 名読みましたが、取り込みの記録は %d 名です", branch, n, d.Members))
+		}
+	}, release, nil
 }
 
 // CrossMatch records the loss file and, before packing, removes targets.

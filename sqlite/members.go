@@ -36,7 +36,16 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		}
 		inOrder := true
 		var prev shikaku.MemberKey
-		ins, err := newBulk(ctx, tx, "members", memberColumns)
+		// IDs are given, from above every existing one: with the rows in
+		// key order, a branch's IDs then follow its keys, which extract
+		// uses to read the members in ranges of IDs on both cores.
+		var id int64
+		if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM members`).Scan(&id); err != nil {
+			return err
+		}
+		ids := map[string]*idRange{}
+		columns := append([]string{"id"}, memberColumns...)
+		ins, err := newBulk(ctx, tx, "members", columns)
 		if err != nil {
 			return err
 		}
@@ -58,18 +67,24 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 				if _, err := tx.ExecContext(ctx, `DROP INDEX members_key`); err != nil {
 					return err
 				}
-				if ins, err = newBulk(ctx, tx, "members", memberColumns); err != nil {
+				if ins, err = newBulk(ctx, tx, "members", columns); err != nil {
 					return err
 				}
 				inOrder = false
 			}
 			prev = m.Key
 			counts[m.Key.Branch]++
+			id++
+			if r := ids[m.Key.Branch]; r == nil {
+				ids[m.Key.Branch] = &idRange{First: id, Last: id}
+			} else {
+				r.Last = id
+			}
 			var copay any
 			if m.CopayRate != 0 {
 				copay = m.CopayRate
 			}
-			err := ins.add(m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
+			err := ins.add(id, m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
 				string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
 				dateArg(m.BirthDate), m.Sex, dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
 				dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
@@ -88,7 +103,11 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			}
 		}
 		for branch, n := range counts {
-			detail, _ := json.Marshal(map[string]int{"members": n})
+			d := importDetail{Members: n}
+			if inOrder {
+				d.IDs = ids[branch]
+			}
+			detail, _ := json.Marshal(d)
 			if err := recordStep(ctx, tx.Tx, branch, shikaku.StepImport, string(detail)); err != nil {
 				return err
 			}
@@ -99,6 +118,20 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		return nil, err
 	}
 	return counts, nil
+}
+
+// importDetail is what the import step records of a branch.
+type importDetail struct {
+	Members int `json:"members"`
+	// IDs is the range of the branch's member IDs when they follow its
+	// keys (the file came in key order); nil when they do not.
+	IDs *idRange `json:"ids,omitempty"`
+}
+
+// idRange is a range of member IDs, both ends included.
+type idRange struct {
+	First int64 `json:"first"`
+	Last  int64 `json:"last"`
 }
 
 // createMemberKeyIndex builds the unique index of member keys unless it is

@@ -1,0 +1,109 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"shikaku"
+	"shikaku/storetest"
+)
+
+// extractOnce imports ms into a new database, extracts branch 46 and
+// returns its decisions, one "key decision" line per member in key order,
+// and the import's record.
+func extractOnce(t *testing.T, ms []shikaku.Member, spoil string) ([]string, importDetail, error) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ImportMembers(ctx, storetest.Rows(ms)); err != nil {
+		t.Fatal(err)
+	}
+	var d importDetail
+	var detail string
+	if err := s.db.QueryRow(`SELECT detail FROM steps WHERE branch_code = '46' AND step = 'import'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(detail), &d); err != nil {
+		t.Fatal(err)
+	}
+	if spoil != "" {
+		if _, err := s.db.Exec(spoil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := storetest.Campaign("46", 5646600000)
+	rules := c.Rules()
+	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
+		var n int
+		s.db.QueryRow(`SELECT COUNT(*) FROM decisions`).Scan(&n)
+		if n != 0 {
+			t.Errorf("a failed extract left %d decisions", n)
+		}
+		return nil, d, err
+	}
+	var out []string
+	for r, err := range s.Decisions(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r.Key.String()+" "+string(r.Decision))
+	}
+	return out, d, nil
+}
+
+// TestExtractInRangesOfIDs: members imported in key order are read in
+// ranges of IDs by two readers; the decisions are those of the one reader
+// walking the key index, which members imported out of order get.
+func TestExtractInRangesOfIDs(t *testing.T) {
+	defer func(n int64) { extractChunk = n }(extractChunk)
+	extractChunk = 7 // households straddle chunks
+	ms := storetest.Members("46", 40)
+	ranged, d, err := extractOnce(t, ms, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.IDs == nil || d.IDs.Last-d.IDs.First+1 != int64(len(ms)) || d.Members != len(ms) {
+		t.Fatalf("import of %d members in key order recorded %+v (ids %+v)", len(ms), d, d.IDs)
+	}
+	shuffled := slices.Clone(ms)
+	slices.Reverse(shuffled)
+	indexed, d, err := extractOnce(t, shuffled, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.IDs != nil {
+		t.Errorf("import out of order recorded IDs %+v", d.IDs)
+	}
+	if len(ranged) != len(ms) || !slices.Equal(ranged, indexed) {
+		t.Errorf("decisions read in ranges differ from those read by key:\n%v\n%v", ranged, indexed)
+	}
+}
+
+// TestExtractRefusesWhatTheRecordDoesNotMatch: IDs that do not follow the
+// keys, or a record that misses members, fail the extract, which then
+// writes nothing.
+func TestExtractRefusesWhatTheRecordDoesNotMatch(t *testing.T) {
+	defer func(n int64) { extractChunk = n }(extractChunk)
+	extractChunk = 5
+	ms := storetest.Members("46", 12)
+	for _, tt := range []struct{ spoil, want string }{
+		// Swaps two households' keys: the IDs no longer follow the keys.
+		{`UPDATE members SET number = 'x' WHERE number = '1003'; UPDATE members SET number = '1003' WHERE number = '1009';
+			UPDATE members SET number = '1009' WHERE number = 'x'`, "番号順"},
+		{fmt.Sprintf(`UPDATE steps SET detail = '{"members": %d, "ids": {"first": 1, "last": 20}}' WHERE step = 'import'`, len(ms)), "取り込みの記録"},
+	} {
+		_, _, err := extractOnce(t, ms, tt.spoil)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error saying %s", tt.spoil, err, tt.want)
+		}
+	}
+}
