@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 
@@ -102,16 +101,9 @@ func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) 
 			rtx.Rollback()
 		}
 	}
-	var detail string
-	err = tx.QueryRowContext(ctx, `SELECT detail FROM steps WHERE branch_code = ? AND step = ?`, branch, shikaku.StepImport).Scan(&detail)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	d, err := importRecord(ctx, tx, branch)
+	if err != nil {
 		return nil, release, err
-	}
-	var d importDetail
-	if detail != "" {
-		if err := json.Unmarshal([]byte(detail), &d); err != nil {
-			return nil, release, fmt.Errorf("取り込みの記録を読めません: %w", err)
-		}
 	}
 	scan := func(rows *sql.Rows, m *shikaku.Member) error {
 		var typ string
@@ -130,7 +122,7 @@ func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) 
 		return nil
 	}
 	workers := 2
-	if d.IDs == nil || d.IDs.Last < d.IDs.First {
+	if d.IDs == nil {
 		workers = 1
 	}
 	for range workers {

@@ -128,6 +128,29 @@ type importDetail struct {
 	IDs *idRange `json:"ids,omitempty"`
 }
 
+// importRecord reads what the import step recorded of a branch; a branch
+// imported by an older version, or not imported, has no IDs.
+func importRecord(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, branch string) (importDetail, error) {
+	var d importDetail
+	var detail string
+	err := q.QueryRowContext(ctx, `SELECT detail FROM steps WHERE branch_code = ? AND step = ?`, branch, shikaku.StepImport).Scan(&detail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal([]byte(detail), &d); err != nil {
+		return d, fmt.Errorf("取り込みの記録を読めません: %w", err)
+	}
+	if d.IDs != nil && d.IDs.Last < d.IDs.First {
+		d.IDs = nil
+	}
+	return d, nil
+}
+
 // idRange is a range of member IDs, both ends included.
 type idRange struct {
 	First int64 `json:"first"`
