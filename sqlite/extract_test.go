@@ -15,7 +15,7 @@ import (
 
 // extractOnce imports ms into a new database, extracts branch 46 and
 // returns its decisions, one "key decision" line per member in key order,
-// and the import's record.
+// and the import's record; then it packs and adds the envelope lines.
 func extractOnce(t *testing.T, ms []shikaku.Member, spoil string) ([]string, importDetail, error) {
 	t.Helper()
 	ctx := context.Background()
@@ -57,12 +57,25 @@ func extractOnce(t *testing.T, ms []shikaku.Member, spoil string) ([]string, imp
 		}
 		out = append(out, r.Key.String()+" "+string(r.Decision))
 	}
+	if _, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for l, err := range s.EnvelopeLines(ctx, "46") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprint(l))
+	}
 	return out, d, nil
 }
 
 // TestExtractInRangesOfIDs: members imported in key order are read in
-// ranges of IDs by two readers; the decisions are those of the one reader
-// walking the key index, which members imported out of order get.
+// ranges of IDs by two readers, and pack counts their targets in a plain
+// scan; the decisions and envelopes are those of the one reader walking
+// the key index and the sorted count, which members imported out of order
+// get.
 func TestExtractInRangesOfIDs(t *testing.T) {
 	defer func(n int64) { extractChunk = n }(extractChunk)
 	extractChunk = 7 // households straddle chunks
@@ -83,7 +96,7 @@ func TestExtractInRangesOfIDs(t *testing.T) {
 	if d.IDs != nil {
 		t.Errorf("import out of order recorded IDs %+v", d.IDs)
 	}
-	if len(ranged) != len(ms) || !slices.Equal(ranged, indexed) {
+	if len(ranged) <= len(ms) || !slices.Equal(ranged, indexed) {
 		t.Errorf("decisions read in ranges differ from those read by key:\n%v\n%v", ranged, indexed)
 	}
 }
@@ -105,5 +118,41 @@ func TestExtractRefusesWhatTheRecordDoesNotMatch(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want an error saying %s", tt.spoil, err, tt.want)
 		}
+	}
+}
+
+// TestPackRefusesHouseholdsOutOfOrder: when the decisions of a household
+// are not consecutive, as IDs in key order promise, pack stops before it
+// packs anything.
+func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("46", 12))); err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.Campaign("46", 5646600000)
+	rules := c.Rules()
+	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
+		t.Fatal(err)
+	}
+	// The last target counted with the first household.
+	if _, err := s.db.Exec(`UPDATE decisions SET insured_id = (SELECT MIN(insured_id) FROM decisions)
+		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	})
+	if err == nil || !strings.Contains(err.Error(), "並んでいません") {
+		t.Fatalf("pack: %v, want a refusal of households out of order", err)
+	}
+	var n int
+	s.db.QueryRow(`SELECT COUNT(*) FROM envelopes`).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d envelopes after the refused pack", n)
 	}
 }
