@@ -156,3 +156,55 @@ func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
 		t.Errorf("%d envelopes after the refused pack", n)
 	}
 }
+
+// TestImportRecordsIDRanges: each branch of a file in key order gets the
+// range of IDs its rows took, also when an earlier import's rows are
+// replaced; a file out of order records none.
+func TestImportRecordsIDRanges(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	record := func(branch string) *idRange {
+		t.Helper()
+		d, err := importRecord(ctx, s.db, branch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.IDs
+	}
+	check := func(branch string, n int) {
+		t.Helper()
+		r := record(branch)
+		if r == nil {
+			t.Fatalf("branch %s: no IDs recorded", branch)
+		}
+		var count, first, last int64
+		s.db.QueryRow(`SELECT COUNT(*), MIN(id), MAX(id) FROM members WHERE branch_code = ?`, branch).Scan(&count, &first, &last)
+		if count != int64(n) || r.First != first || r.Last != last || last-first+1 != count {
+			t.Errorf("branch %s: recorded %+v, holds %d members in IDs %d-%d", branch, r, count, first, last)
+		}
+	}
+	m40, m46 := storetest.Members("40", 5), storetest.Members("46", 7)
+	if _, err := s.ImportMembers(ctx, storetest.Rows(append(slices.Clone(m40), m46...))); err != nil {
+		t.Fatal(err)
+	}
+	check("40", len(m40))
+	check("46", len(m46))
+	// 40 again, with fewer households: its rows now come after 46's.
+	m40 = storetest.Members("40", 3)
+	if _, err := s.ImportMembers(ctx, storetest.Rows(m40)); err != nil {
+		t.Fatal(err)
+	}
+	check("40", len(m40))
+	check("46", len(m46))
+	slices.Reverse(m40)
+	if _, err := s.ImportMembers(ctx, storetest.Rows(m40)); err != nil {
+		t.Fatal(err)
+	}
+	if r := record("40"); r != nil {
+		t.Errorf("a file out of order recorded IDs %+v", r)
+	}
+}
