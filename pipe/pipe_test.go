@@ -23,19 +23,25 @@ func count(n int, failAt int) iter.Seq2[int, error] {
 	}
 }
 
-func TestAheadKeepsOrderAndErrors(t *testing.T) {
+// inOrder ranges over seq, which must yield 0, 1, 2, … until its error,
+// and returns how many values came before it ended and its error.
+func inOrder(t *testing.T, seq iter.Seq2[int, error]) (int, error) {
+	t.Helper()
 	next := 0
-	var last error
-	for v, err := range Ahead(count(5000, 4321)) {
+	for v, err := range seq {
 		if err != nil {
-			last = err
-			break
+			return next, err
 		}
 		if v != next {
 			t.Fatalf("got %d, want %d", v, next)
 		}
 		next++
 	}
+	return next, nil
+}
+
+func TestAheadKeepsOrderAndErrors(t *testing.T) {
+	next, last := inOrder(t, Ahead(count(5000, 4321)))
 	if next != 4321 || last == nil {
 		t.Fatalf("stopped at %d with %v", next, last)
 	}
@@ -298,18 +304,7 @@ func TestChunksKeepOrderAndStayBounded(t *testing.T) {
 
 func TestChunksStopAtTheFirstError(t *testing.T) {
 	c := &chunkReader{failAt: 7}
-	next := 0
-	var last error
-	for v, err := range Chunks(context.Background(), 40, 2, c.read) {
-		if err != nil {
-			last = err
-			break
-		}
-		if v != next {
-			t.Fatalf("got %d, want %d", v, next)
-		}
-		next++
-	}
+	next, last := inOrder(t, Chunks(context.Background(), 40, 2, c.read))
 	if next != 70 || last == nil {
 		t.Fatalf("stopped at %d with %v", next, last)
 	}

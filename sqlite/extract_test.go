@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,17 +12,20 @@ import (
 	"shikaku/storetest"
 )
 
+// packCampaign packs c's branch as the pack command does.
+func packCampaign(ctx context.Context, s *Store, c *shikaku.Campaign) (shikaku.PackResult, error) {
+	return s.Pack(ctx, c.BranchCode, func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	})
+}
+
 // extractOnce imports ms into a new database, extracts branch 46 and
 // returns its decisions, one "key decision" line per member in key order,
 // and the import's record; then it packs and adds the envelope lines.
 func extractOnce(t *testing.T, ms []shikaku.Member, spoil string) ([]string, importDetail, error) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	if _, err := s.ImportMembers(ctx, storetest.Rows(ms)); err != nil {
 		t.Fatal(err)
 	}
@@ -57,9 +59,7 @@ func extractOnce(t *testing.T, ms []shikaku.Member, spoil string) ([]string, imp
 		}
 		out = append(out, r.Key.String()+" "+string(r.Decision))
 	}
-	if _, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-		return shikaku.PackCampaign(ctx, c, tx, nil)
-	}); err != nil {
+	if _, err := packCampaign(ctx, s, c); err != nil {
 		t.Fatal(err)
 	}
 	for l, err := range s.EnvelopeLines(ctx, "46") {
@@ -126,11 +126,7 @@ func TestExtractRefusesWhatTheRecordDoesNotMatch(t *testing.T) {
 // packs anything.
 func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("46", 12))); err != nil {
 		t.Fatal(err)
 	}
@@ -144,9 +140,7 @@ func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
 		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-		return shikaku.PackCampaign(ctx, c, tx, nil)
-	})
+	_, err := packCampaign(ctx, s, c)
 	if err == nil || !strings.Contains(err.Error(), "並んでいません") {
 		t.Fatalf("pack: %v, want a refusal of households out of order", err)
 	}
@@ -162,11 +156,7 @@ func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
 // replaced; a file out of order records none.
 func TestImportRecordsIDRanges(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	record := func(branch string) *idRange {
 		t.Helper()
 		d, err := importRecord(ctx, s.db, branch)

@@ -63,8 +63,8 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 type packTx struct {
 	tx     *sql.Tx
 	read   *sql.Tx  // a snapshot for the streaming read of the households
-	ids    *idRange // the branch's member IDs, when they follow its keys
 	count  *sql.Tx  // another one, for their count read at the same time
+	ids    *idRange // the branch's member IDs, when they follow its keys
 	branch string
 	envs   *bulk
 	certs  *bulk

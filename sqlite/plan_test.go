@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -13,11 +12,7 @@ import (
 // sorts them back (2.3 against 0.8 s for the envelope lines at 1 M).
 func TestWholeBranchPlans(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTemp(t)
 	for name, q := range map[string]string{
 		"envelope lines": envelopeLinesQuery, "employer lines": employerLinesQuery, "employers of the lists": listEmployersQuery,
 		"mailings": mailingsQuery, "employers counted": employersCountQuery, "envelopes counted": envelopeCountsQuery,
