@@ -1,4 +1,4 @@
-// Package sqlite is the embedded default store, on modernc.org/sqlite
+// Package sqlite is the embedded default store, on github.com/ncruces/go-sqlite3
 // (pure Go, no cgo). The schema comes from migrations embedded in the
 // binary. Every writing method is one transaction.
 package sqlite
@@ -20,7 +20,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/ncruces/go-sqlite3"
+	sqlitedriver "github.com/ncruces/go-sqlite3/driver"
 
 	"shikaku"
 	"shikaku/lifesql"
@@ -74,10 +75,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// transaction opened right after sees exactly what the writer sees, so
 	// a step can read on one connection while it writes on another.
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	connector, err := (&sqlitedriver.SQLite{}).OpenConnector("file:" + path + "?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("データベース %s を開けません: %w", path, err)
 	}
+	db := sql.OpenDB(memoryConnector{connector})
 	// Closing a connection frees its page cache page by page (seconds for
 	// a full cache), so the connections of parallel readers are kept for
 	// reuse instead of being closed when they fall idle.
@@ -88,6 +90,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// memoryConnector lets each connection's SQLite use up to 4 GiB of
+// address space instead of the driver's 256 MiB, so that the 1 GiB
+// memory map of mmap_size fits in it. The space is reserved, not used:
+// pages are committed as SQLite touches them.
+type memoryConnector struct{ driver.Connector }
+
+func (c memoryConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	return c.Connector.Connect(sqlite3.WithMaxMemory(ctx, 4<<30))
 }
 
 // pageSize is the page size of a new database. Bulk steps write and read
@@ -105,7 +117,7 @@ func create(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		return err
 	}

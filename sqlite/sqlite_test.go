@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	_ "modernc.org/sqlite"
+	_ "github.com/ncruces/go-sqlite3/driver"
 
 	"shikaku"
 	"shikaku/sqlite"
@@ -31,7 +31,7 @@ func TestSchemaNewerThanBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	db, _ := sql.Open("sqlite", path)
+	db, _ := sql.Open("sqlite3", path)
 	if _, err := db.Exec(`INSERT INTO schema_migrations (version, applied_at) VALUES (999, 'x')`); err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestDVLeaks(t *testing.T) {
 		return s
 	}
 	storetest.RunDVLeaks(t, openAt, func(t *testing.T, _ shikaku.Store, k shikaku.MemberKey) {
-		db, err := sql.Open("sqlite", path)
+		db, err := sql.Open("sqlite3", path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +78,7 @@ func upgraded(t *testing.T, setup func(*testing.T, shikaku.Store), undo ...strin
 	path := filepath.Join(t.TempDir(), "t.db")
 	open := func() (shikaku.Store, error) { return sqlite.Open(context.Background(), path) }
 	exec := func(statements []string) error {
-		db, err := sql.Open("sqlite", path)
+		db, err := sql.Open("sqlite3", path)
 		if err != nil {
 			return err
 		}
@@ -114,7 +114,7 @@ func TestUpgradeFillsDecisionInsured(t *testing.T) {
 
 func pragma(t *testing.T, path, name string) string {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path)
+	db, err := sql.Open("sqlite3", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestPageSize(t *testing.T) {
 	}
 
 	old := filepath.Join(t.TempDir(), "old.db")
-	db, err := sql.Open("sqlite", "file:"+old)
+	db, err := sql.Open("sqlite3", "file:"+old)
 	if err != nil {
 		t.Fatal(err)
 	}
