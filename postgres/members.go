@@ -31,7 +31,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 	err := s.tx(ctx, "", func(tx pgx.Tx) error {
 		next, stop := iter.Pull2(rows)
 		defer stop()
-		src := &memberSource{next: next, counts: counts}
+		src := &memberSource{next: next, counts: counts, last: map[string]shikaku.MemberKey{}, unsorted: map[string]bool{}}
 		for {
 			first, ok := src.peek()
 			if src.err != nil {
@@ -60,7 +60,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			return err
 		}
 		for b, n := range counts {
-			detail, _ := json.Marshal(map[string]int{"members": n})
+			detail, _ := json.Marshal(importDetail{Members: n, IDsFollowKeys: !src.unsorted[b]})
 			if err := recordStep(ctx, tx, b, shikaku.StepImport, detail); err != nil {
 				return err
 			}
@@ -95,10 +95,42 @@ func replaceBranch(ctx context.Context, tx pgx.Tx, branch string) error {
 // replaced; it stops before the first row of a new branch, which the next
 // segment starts with.
 type memberSource struct {
-	next    func() (*shikaku.Member, error, bool)
-	counts  map[string]int // rows per branch so far; a key means replaced
-	pending *shikaku.Member
-	err     error
+	next     func() (*shikaku.Member, error, bool)
+	counts   map[string]int // rows per branch so far; a key means replaced
+	last     map[string]shikaku.MemberKey
+	unsorted map[string]bool // branches with a row after a larger key
+	pending  *shikaku.Member
+	err      error
+}
+
+// importDetail is what the import step records of a branch.
+type importDetail struct {
+	Members int `json:"members"`
+	// IDsFollowKeys: the branch's rows came in key order. COPY takes the
+	// IDs of its rows from the sequence in the order of the rows (other
+	// sessions may take numbers in between), so ordering the branch's
+	// members by ID orders them by key.
+	IDsFollowKeys bool `json:"ids_follow_keys,omitempty"`
+}
+
+// importRecord reads what the import step recorded of a branch; a branch
+// imported by an older version does not have its IDs following its keys.
+func importRecord(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, branch string) (importDetail, error) {
+	var d importDetail
+	var detail []byte
+	err := q.QueryRow(ctx, `SELECT detail FROM steps WHERE branch_code = $1 AND step = $2`, branch, shikaku.StepImport).Scan(&detail)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return d, nil
+	}
+	if err != nil {
+		return d, err
+	}
+	if err := json.Unmarshal(detail, &d); err != nil {
+		return d, fmt.Errorf("import record of branch %s: %w", branch, err)
+	}
+	return d, nil
 }
 
 // peek returns the row the next segment starts with, if any.
@@ -127,6 +159,10 @@ func (p *memberSource) next1(e *copyEncoder) (bool, error) {
 		return false, nil // a new branch: end this segment
 	}
 	p.pending = nil
+	if last, ok := p.last[m.Key.Branch]; ok && !last.Less(m.Key) {
+		p.unsorted[m.Key.Branch] = true
+	}
+	p.last[m.Key.Branch] = m.Key
 	p.counts[m.Key.Branch]++
 	e.row(len(memberColumns))
 	e.text(m.Key.Branch)

@@ -16,9 +16,23 @@ import (
 )
 
 // Decisions yields one row per member of the branch, sorted by key.
+//
+// When the branch's IDs follow its keys the rows are read in ID order:
+// the members and their decisions are then merged along their primary
+// keys, where sorting by key hashes both tables and sorts a million rows
+// (at 1 M members, read alone: 1.0 s on one process against 1.75 s on
+// three).
 func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.DecisionRow, error] {
+	d, err := importRecord(ctx, s.pool, branch)
+	if err != nil {
+		return func(yield func(shikaku.DecisionRow, error) bool) { yield(shikaku.DecisionRow{}, err) }
+	}
+	order := "m.symbol, m.number, m.branch_no"
+	if d.IDsFollowKeys {
+		order = "m.id"
+	}
 	return query(ctx, s.pool, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
-		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = $1 ORDER BY m.symbol, m.number, m.branch_no`,
+		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = $1 ORDER BY `+order,
 		[]any{branch}, func(r pgx.Rows, d *shikaku.DecisionRow) error {
 			var code string
 			d.Key.Branch = branch

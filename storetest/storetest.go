@@ -28,6 +28,7 @@ func Run(t *testing.T, open Open) {
 		{"ImportErrorChangesNothing", testImportErrorChangesNothing},
 		{"ImportRefusedAfterExtract", testImportRefusedAfterExtract},
 		{"ExtractDecidesEveryMember", testExtract},
+		{"DecisionsInKeyOrderFromAnyFile", testDecisionsInKeyOrder},
 		{"CrossMatch", testCrossMatch},
 		{"PackIsAtomic", testPackAtomic},
 		{"PackOnceAndNumbersUnique", testPackOnce},
@@ -295,6 +296,43 @@ func testExtract(t *testing.T, s shikaku.Store) {
 	again := mustExtract(t, s, c)
 	if fmt.Sprint(again) != fmt.Sprint(counts) {
 		t.Errorf("re-extract: %v, first %v", again, counts)
+	}
+}
+
+// testDecisionsInKeyOrder imports one file holding branch 46 and 48 in
+// key order but interleaved, and 47 in reverse order: each branch's
+// decisions come sorted by key, one per member.
+func testDecisionsInKeyOrder(t *testing.T, s shikaku.Store) {
+	a, b, c := Members("46", 12), Members("48", 12), Members("47", 12)
+	var file []shikaku.Member
+	for i := range max(len(a), len(b)) {
+		if i < len(a) {
+			file = append(file, a[i])
+		}
+		if i < len(b) {
+			file = append(file, b[i])
+		}
+	}
+	file = append(file, c...)
+	slices.Reverse(file[len(a)+len(b):])
+	mustImport(t, s, file)
+	for _, ms := range [][]shikaku.Member{a, b, c} {
+		branch := ms[0].Key.Branch
+		mustExtract(t, s, Campaign(branch, 5646600000))
+		var got []string
+		for r, err := range s.Decisions(ctx, branch) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, r.Key.String())
+		}
+		var want []string
+		for _, m := range ms {
+			want = append(want, m.Key.String())
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("branch %s: decisions for\n%v\nwant\n%v", branch, got, want)
+		}
 	}
 }
 
