@@ -20,8 +20,8 @@ import (
 // When the branch's IDs follow its keys the rows are read in ID order:
 // the members and their decisions are then merged along their primary
 // keys, where sorting by key hashes both tables and sorts a million rows
-// (at 1 M members, read alone: 1.0 s on one process against 1.75 s on
-// three).
+// (at 1 M members, read alone: 1.39 s on one process, streaming from the
+// first row, against 2.10 s on three with the first row after 1.5 s).
 func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.DecisionRow, error] {
 	d, err := importRecord(ctx, s.pool, branch)
 	if err != nil {
