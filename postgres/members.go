@@ -29,6 +29,13 @@ var memberColumns = []string{
 func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
 	counts := map[string]int{}
 	err := s.tx(ctx, "", func(tx pgx.Tx) error {
+		// Every ID the import's rows take lies between two numbers drawn
+		// from the sequence before and after (sequences only go up, also
+		// when other sessions draw in between).
+		var before, after int64
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('members', 'id'))`).Scan(&before); err != nil {
+			return err
+		}
 		next, stop := iter.Pull2(rows)
 		defer stop()
 		src := &memberSource{next: next, counts: counts, last: map[string]shikaku.MemberKey{}, unsorted: map[string]bool{}}
@@ -54,13 +61,20 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 				return src.err
 			}
 		}
+		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('members', 'id'))`).Scan(&after); err != nil {
+			return err
+		}
 		// Fresh statistics: the planner must know the table is big before
 		// autovacuum comes round, or it picks nested loops for the steps.
 		if _, err := tx.Exec(ctx, `ANALYZE members`); err != nil {
 			return err
 		}
 		for b, n := range counts {
-			detail, _ := json.Marshal(importDetail{Members: n, IDsFollowKeys: !src.unsorted[b]})
+			d := importDetail{Members: n}
+			if !src.unsorted[b] {
+				d.IDs = &idRange{First: before + 1, Last: after - 1}
+			}
+			detail, _ := json.Marshal(d)
 			if err := recordStep(ctx, tx, b, shikaku.StepImport, detail); err != nil {
 				return err
 			}
@@ -106,11 +120,17 @@ type memberSource struct {
 // importDetail is what the import step records of a branch.
 type importDetail struct {
 	Members int `json:"members"`
-	// IDsFollowKeys: the branch's rows came in key order. COPY takes the
-	// IDs of its rows from the sequence in the order of the rows (other
-	// sessions may take numbers in between), so ordering the branch's
-	// members by ID orders them by key.
-	IDsFollowKeys bool `json:"ids_follow_keys,omitempty"`
+	// IDs is set when the branch's rows came in key order: COPY takes the
+	// IDs of its rows from the sequence in the order of the rows, so
+	// ordering the branch's members by ID orders them by key. The range
+	// holds every ID of the branch, and may hold IDs of other branches
+	// imported with it or at the same time.
+	IDs *idRange `json:"ids,omitempty"`
+}
+
+type idRange struct {
+	First int64 `json:"first"`
+	Last  int64 `json:"last"`
 }
 
 // importRecord reads what the import step recorded of a branch; a branch

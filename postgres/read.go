@@ -27,19 +27,22 @@ func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.
 	if err != nil {
 		return func(yield func(shikaku.DecisionRow, error) bool) { yield(shikaku.DecisionRow{}, err) }
 	}
-	order := "m.symbol, m.number, m.branch_no"
-	if d.IDsFollowKeys {
-		order = "m.id"
+	q, args := `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
+		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = $1 ORDER BY m.symbol, m.number, m.branch_no`, []any{branch}
+	if d.IDs != nil {
+		// The range keeps the scan of members' primary key to the
+		// branch's rows in a database of many branches.
+		q, args = `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
+		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = $1 AND m.id BETWEEN $2 AND $3 ORDER BY m.id`,
+			[]any{branch, d.IDs.First, d.IDs.Last}
 	}
-	return query(ctx, s.pool, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
-		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = $1 ORDER BY `+order,
-		[]any{branch}, func(r pgx.Rows, d *shikaku.DecisionRow) error {
-			var code string
-			d.Key.Branch = branch
-			err := r.Scan(&d.Key.Symbol, &d.Key.Number, &d.Key.BranchNo, &code)
-			d.Decision = shikaku.ReasonCode(code)
-			return err
-		})
+	return query(ctx, s.pool, q, args, func(r pgx.Rows, d *shikaku.DecisionRow) error {
+		var code string
+		d.Key.Branch = branch
+		err := r.Scan(&d.Key.Symbol, &d.Key.Number, &d.Key.BranchNo, &code)
+		d.Decision = shikaku.ReasonCode(code)
+		return err
+	})
 }
 
 // EnvelopeLines yields one row per certificate of the bulk mailing, in
