@@ -132,37 +132,10 @@ func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
 			WHERE branch_code = ? AND decision = ? GROUP BY insured_id`, []any{p.branch, string(shikaku.Target)},
 			func(rows *sql.Rows, n *int) error { return rows.Scan(n) })
 	}
-	insured := stream(ctx, p.count, `SELECT insured_id FROM decisions
+	return shikaku.CountTargetRuns(p.branch, stream(ctx, p.count, `SELECT insured_id FROM decisions
 		WHERE member_id BETWEEN ? AND ? AND branch_code = ? AND decision = ? ORDER BY member_id`,
 		[]any{p.ids.First, p.ids.Last, p.branch, string(shikaku.Target)},
-		func(rows *sql.Rows, id *int64) error { return rows.Scan(id) })
-	return func(yield func(int, error) bool) {
-		var cur int64
-		n := 0
-		for id, err := range insured {
-			if err != nil {
-				yield(0, err)
-				return
-			}
-			if n > 0 && id == cur {
-				n++
-				continue
-			}
-			if n > 0 && !yield(n, nil) {
-				return
-			}
-			// The insured person is a household's first member, so with IDs
-			// in key order each household's insured_id exceeds the last.
-			if n > 0 && id < cur {
-				yield(0, fmt.Errorf("支部 %s の対象者の世帯が加入者番号順に並んでいません（取り込みの記録と合いません）", p.branch))
-				return
-			}
-			cur, n = id, 1
-		}
-		if n > 0 {
-			yield(n, nil)
-		}
-	}
+		func(rows *sql.Rows, id *int64) error { return rows.Scan(id) }))
 }
 
 // Households streams the targets in print order with their household's
