@@ -273,11 +273,21 @@ type bulk struct {
 
 // value is a queued value.
 type value struct {
-	kind byte // 'n' NULL, 'i' integer, 'f' real, 't' text, 'b' blob
+	kind valueKind
 	i    int64
 	f    float64
 	s    string // text, or the bytes of a blob
 }
+
+type valueKind byte
+
+const (
+	valueNull valueKind = iota
+	valueInt
+	valueReal
+	valueText
+	valueBlob
+)
 
 func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
 	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
@@ -325,13 +335,13 @@ func (b *bulk) add(vals ...any) error {
 	for _, v := range vals {
 		switch x := v.(type) {
 		case string:
-			b.vals = append(b.vals, value{kind: 't', s: x})
+			b.vals = append(b.vals, value{kind: valueText, s: x})
 		case int64:
-			b.vals = append(b.vals, value{kind: 'i', i: x})
+			b.vals = append(b.vals, value{kind: valueInt, i: x})
 		case int:
-			b.vals = append(b.vals, value{kind: 'i', i: int64(x)})
+			b.vals = append(b.vals, value{kind: valueInt, i: int64(x)})
 		case nil:
-			b.vals = append(b.vals, value{kind: 'n'})
+			b.vals = append(b.vals, value{kind: valueNull})
 		default:
 			c, err := driver.DefaultParameterConverter.ConvertValue(v)
 			if err != nil {
@@ -340,18 +350,18 @@ func (b *bulk) add(vals ...any) error {
 			}
 			switch c := c.(type) {
 			case int64:
-				b.vals = append(b.vals, value{kind: 'i', i: c})
+				b.vals = append(b.vals, value{kind: valueInt, i: c})
 			case string:
-				b.vals = append(b.vals, value{kind: 't', s: c})
+				b.vals = append(b.vals, value{kind: valueText, s: c})
 			case bool:
-				b.vals = append(b.vals, value{kind: 'i', i: int64(boolInt(c))})
+				b.vals = append(b.vals, value{kind: valueInt, i: int64(boolInt(c))})
 			case float64:
-				b.vals = append(b.vals, value{kind: 'f', f: c})
+				b.vals = append(b.vals, value{kind: valueReal, f: c})
 			case []byte:
 				if c == nil {
-					b.vals = append(b.vals, value{kind: 'n'})
+					b.vals = append(b.vals, value{kind: valueNull})
 				} else {
-					b.vals = append(b.vals, value{kind: 'b', s: string(c)})
+					b.vals = append(b.vals, value{kind: valueBlob, s: string(c)})
 				}
 			default: // time.Time, which the store keeps as dateArg's integers
 				b.vals = b.vals[:len(b.vals)/b.cols*b.cols]
@@ -375,13 +385,13 @@ func (b *bulk) exec(st *sqlite3.Stmt) error {
 		for i, v := range b.vals {
 			var err error
 			switch v.kind {
-			case 't':
+			case valueText:
 				err = st.BindText(i+1, v.s)
-			case 'i':
+			case valueInt:
 				err = st.BindInt64(i+1, v.i)
-			case 'f':
+			case valueReal:
 				err = st.BindFloat(i+1, v.f)
-			case 'b':
+			case valueBlob:
 				err = st.BindBlob(i+1, []byte(v.s))
 			default:
 				err = st.BindNull(i + 1)
