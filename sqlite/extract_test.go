@@ -19,6 +19,23 @@ func packCampaign(ctx context.Context, s *Store, c *shikaku.Campaign) (shikaku.P
 	})
 }
 
+// extracted opens a store with branch 46 of storetest's households
+// imported and extracted.
+func extracted(t *testing.T, households int) (*Store, *shikaku.Campaign) {
+	t.Helper()
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("46", households))); err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.Campaign("46", 5646600000)
+	rules := c.Rules()
+	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
+		t.Fatal(err)
+	}
+	return s, c
+}
+
 // extractOnce imports ms into a new database, extracts branch 46 and
 // returns its decisions, one "key decision" line per member in key order,
 // and the import's record; then it packs and adds the envelope lines.
@@ -126,15 +143,7 @@ func TestExtractRefusesWhatTheRecordDoesNotMatch(t *testing.T) {
 // packs anything.
 func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
 	ctx := context.Background()
-	s := openTemp(t)
-	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("46", 12))); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.Campaign("46", 5646600000)
-	rules := c.Rules()
-	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
-		t.Fatal(err)
-	}
+	s, c := extracted(t, 12)
 	// The last target counted with the first household.
 	if _, err := s.db.Exec(`UPDATE decisions SET insured_id = (SELECT MIN(insured_id) FROM decisions)
 		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {

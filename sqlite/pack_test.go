@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"shikaku"
-	"shikaku/storetest"
 )
 
 func TestPackCacheKiB(t *testing.T) {
@@ -27,15 +26,7 @@ func TestPackCacheIsRestored(t *testing.T) {
 	defer func(n int) { packCachePerMember = n }(packCachePerMember)
 	packCachePerMember = 1 << 20 // a MiB per member
 	ctx := context.Background()
-	s := openTemp(t)
-	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("46", 40))); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.Campaign("46", 5646600000)
-	rules := c.Rules()
-	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
-		t.Fatal(err)
-	}
+	s, c := extracted(t, 40)
 	var during int
 	_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
 		if err := tx.(*packTx).tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&during); err != nil {

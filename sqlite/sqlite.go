@@ -333,46 +333,51 @@ func (b *bulk) prepare(rows int) (*sqlite3.Stmt, error) {
 // and nil are converted as database/sql would.
 func (b *bulk) add(vals ...any) error {
 	for _, v := range vals {
-		switch x := v.(type) {
-		case string:
-			b.vals = append(b.vals, value{kind: valueText, s: x})
-		case int64:
-			b.vals = append(b.vals, value{kind: valueInt, i: x})
-		case int:
-			b.vals = append(b.vals, value{kind: valueInt, i: int64(x)})
-		case nil:
-			b.vals = append(b.vals, value{kind: valueNull})
-		default:
-			c, err := driver.DefaultParameterConverter.ConvertValue(v)
-			if err != nil {
-				b.vals = b.vals[:len(b.vals)/b.cols*b.cols]
-				return err
-			}
-			switch c := c.(type) {
-			case int64:
-				b.vals = append(b.vals, value{kind: valueInt, i: c})
-			case string:
-				b.vals = append(b.vals, value{kind: valueText, s: c})
-			case bool:
-				b.vals = append(b.vals, value{kind: valueInt, i: int64(boolInt(c))})
-			case float64:
-				b.vals = append(b.vals, value{kind: valueReal, f: c})
-			case []byte:
-				if c == nil {
-					b.vals = append(b.vals, value{kind: valueNull})
-				} else {
-					b.vals = append(b.vals, value{kind: valueBlob, s: string(c)})
-				}
-			default: // time.Time, which the store keeps as dateArg's integers
-				b.vals = b.vals[:len(b.vals)/b.cols*b.cols]
-				return fmt.Errorf("bulk insert into %s: unsupported value %T", b.table, v)
-			}
+		q, err := queued(v)
+		if err != nil {
+			b.vals = b.vals[:len(b.vals)/b.cols*b.cols]
+			return fmt.Errorf("bulk insert into %s: %w", b.table, err)
 		}
+		b.vals = append(b.vals, q)
 	}
 	if len(b.vals) == b.per*b.cols {
 		return b.exec(b.full)
 	}
 	return nil
+}
+
+// queued turns a value into what exec binds; a value of another type is
+// converted as database/sql would, once.
+func queued(v any) (value, error) {
+	switch x := v.(type) {
+	case nil:
+		return value{kind: valueNull}, nil
+	case string:
+		return value{kind: valueText, s: x}, nil
+	case int64:
+		return value{kind: valueInt, i: x}, nil
+	case int:
+		return value{kind: valueInt, i: int64(x)}, nil
+	case bool:
+		return value{kind: valueInt, i: int64(boolInt(x))}, nil
+	case float64:
+		return value{kind: valueReal, f: x}, nil
+	case []byte:
+		if x == nil {
+			return value{kind: valueNull}, nil
+		}
+		return value{kind: valueBlob, s: string(x)}, nil
+	}
+	c, err := driver.DefaultParameterConverter.ConvertValue(v)
+	if err != nil {
+		return value{}, err
+	}
+	switch c.(type) {
+	case nil, string, int64, bool, float64, []byte:
+		return queued(c)
+	}
+	// time.Time, which the store keeps as dateArg's integers
+	return value{}, fmt.Errorf("unsupported value %T", v)
 }
 
 // exec binds every queued value (so no binding of the statement's last
