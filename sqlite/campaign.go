@@ -95,42 +95,32 @@ var extractChunk int64 = 16384 // a variable for the tests
 // count it promises. release ends the read transactions, once the stream
 // is done with; it is never nil.
 func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) (members iter.Seq2[shikaku.Member, error], release func(), err error) {
-	var readers []*sql.Tx
+	var readers []*reader
 	release = func() {
-		for _, rtx := range readers {
-			rtx.Rollback()
+		for _, r := range readers {
+			r.Close()
 		}
 	}
 	d, err := importRecord(ctx, tx, branch)
 	if err != nil {
 		return nil, release, err
 	}
-	scan := func(rows *sql.Rows, m *shikaku.Member) error {
-		var typ string
-		var lost, decided, linked, ecert, issued, sched sql.NullInt64
-		var mynum, dv int
-		if err := rows.Scan(&m.ID, &m.Key.Symbol, &m.Key.Number, &m.Key.BranchNo, &typ, &lost, &decided,
-			&mynum, &linked, &ecert, &issued, &sched, &dv); err != nil {
-			return err
-		}
-		m.Key.Branch = branch
-		m.InsuredType = shikaku.InsuredType(typ)
-		m.LostOn, m.DecidedOn = parseDate(lost), parseDate(decided)
-		m.MynaLinkedOn, m.EcertExpiresOn = parseDate(linked), parseDate(ecert)
-		m.CertificateIssuedOn, m.ScheduledLossOn = parseDate(issued), parseDate(sched)
-		m.MynumberOnFile, m.DV = mynum == 1, dv == 1
-		return nil
+	scan := func(r *row, m *shikaku.Member) {
+		m.ID, m.Key = r.int64(), r.key(branch)
+		m.InsuredType, m.LostOn, m.DecidedOn = shikaku.InsuredType(r.text()), r.date(), r.date()
+		m.MynumberOnFile, m.MynaLinkedOn, m.EcertExpiresOn = r.flag(), r.date(), r.date()
+		m.CertificateIssuedOn, m.ScheduledLossOn, m.DV = r.date(), r.date(), r.flag()
 	}
 	workers := 2
 	if d.IDs == nil {
 		workers = 1
 	}
 	for range workers {
-		rtx, err := s.snapshot(ctx)
+		r, err := s.snapshot(ctx)
 		if err != nil {
 			return nil, release, err
 		}
-		readers = append(readers, rtx)
+		readers = append(readers, r)
 	}
 	if workers == 1 {
 		return background(ctx, readers[0], `SELECT `+extractColumns+` FROM members WHERE branch_code = ?
@@ -141,19 +131,14 @@ func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) 
 	read := func(ctx context.Context, worker, chunk int) ([]shikaku.Member, error) {
 		from := first + int64(chunk)*extractChunk
 		out := make([]shikaku.Member, 0, extractChunk)
-		rows, err := readers[worker].QueryContext(ctx, `SELECT `+extractColumns+` FROM members
-			WHERE id BETWEEN ? AND ? AND +branch_code = ? ORDER BY id`, from, min(from+extractChunk-1, last), branch)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			out = append(out, shikaku.Member{})
-			if err := scan(rows, &out[len(out)-1]); err != nil {
+		for m, err := range stream(ctx, readers[worker], `SELECT `+extractColumns+` FROM members
+			WHERE id BETWEEN ? AND ? AND +branch_code = ? ORDER BY id`, []any{from, min(from+extractChunk-1, last), branch}, scan) {
+			if err != nil {
 				return nil, err
 			}
+			out = append(out, m)
 		}
-		return out, rows.Err()
+		return out, nil
 	}
 	return func(yield func(shikaku.Member, error) bool) {
 		n := 0

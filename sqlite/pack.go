@@ -50,11 +50,11 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if ins.read, err = s.snapshot(ctx); err != nil {
 			return err
 		}
-		defer ins.read.Rollback()
+		defer ins.read.Close()
 		if ins.count, err = s.snapshot(ctx); err != nil {
 			return err
 		}
-		defer ins.count.Rollback()
+		defer ins.count.Close()
 		ins.ids = d.IDs
 		res, err = fn(ins)
 		if err != nil {
@@ -84,8 +84,8 @@ func packCacheKiB(members int) int {
 
 type packTx struct {
 	tx     *sql.Tx
-	read   *sql.Tx  // a snapshot for the streaming read of the households
-	count  *sql.Tx  // another one, for their count read at the same time
+	read   *reader  // a snapshot for the streaming read of the households
+	count  *reader  // another one, for their count read at the same time
 	ids    *idRange // the branch's member IDs, when they follow its keys
 	branch string
 	envs   *bulk
@@ -130,12 +130,12 @@ func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
 	if p.ids == nil {
 		return background(ctx, p.count, `SELECT COUNT(*) FROM decisions
 			WHERE branch_code = ? AND decision = ? GROUP BY insured_id`, []any{p.branch, string(shikaku.Target)},
-			func(rows *sql.Rows, n *int) error { return rows.Scan(n) })
+			func(r *row, n *int) { *n = r.int() })
 	}
 	return shikaku.CountTargetRuns(p.branch, stream(ctx, p.count, `SELECT insured_id FROM decisions
 		WHERE member_id BETWEEN ? AND ? AND branch_code = ? AND decision = ? ORDER BY member_id`,
 		[]any{p.ids.First, p.ids.Last, p.branch, string(shikaku.Target)},
-		func(rows *sql.Rows, id *int64) error { return rows.Scan(id) }))
+		func(r *row, id *int64) { *id = r.int64() }))
 }
 
 // Households streams the targets in print order with their household's
@@ -148,26 +148,17 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 		JOIN members h ON h.id = d.insured_id
 		WHERE d.branch_code = ? AND d.decision = ?
 		ORDER BY h.postal_code, h.address, m.symbol, m.number, m.branch_no`, []any{p.branch, string(shikaku.Target)},
-		func(rows *sql.Rows, r *shikaku.TargetRow) error {
-			t, ins := &r.Target, &r.Insured
-			var birth, sched sql.NullInt64
-			var typ string
-			var dv, tdv int
-			if err := rows.Scan(&t.ID, &t.Key.Symbol, &t.Key.Number, &t.Key.BranchNo, &birth, &tdv, &t.Language,
-				&ins.ID, &ins.Key.BranchNo, &typ, &sched, &dv, &ins.PostalCode, &ins.Address, &ins.AddressLine2, &ins.EmployerCode, &ins.Language); err != nil {
-				return err
-			}
-			t.Key.Branch = p.branch
-			t.BirthDate = parseDate(birth)
-			t.DV = tdv == 1
-			ins.Key.HouseholdKey = t.Key.HouseholdKey
-			ins.InsuredType = shikaku.InsuredType(typ)
-			ins.ScheduledLossOn = parseDate(sched)
-			ins.DV = dv == 1
+		func(r *row, tr *shikaku.TargetRow) {
+			t, ins := &tr.Target, &tr.Insured
+			t.ID, t.Key = r.int64(), r.key(p.branch)
+			t.BirthDate, t.DV, t.Language = r.date(), r.flag(), r.text()
+			ins.ID, ins.Key = r.int64(), shikaku.MemberKey{HouseholdKey: t.Key.HouseholdKey, BranchNo: r.text()}
+			ins.InsuredType, ins.ScheduledLossOn, ins.DV = shikaku.InsuredType(r.text()), r.date(), r.flag()
+			ins.PostalCode, ins.Address, ins.AddressLine2 = r.text(), r.text(), r.text()
+			ins.EmployerCode, ins.Language = r.text(), r.text()
 			if t.Key.Insured() {
 				t.InsuredType, t.ScheduledLossOn, t.EmployerCode = ins.InsuredType, ins.ScheduledLossOn, ins.EmployerCode
 			}
-			return nil
 		})
 	return shikaku.GroupTargets(rows)
 }

@@ -2,36 +2,22 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"iter"
 	"os"
 
+	"github.com/ncruces/go-sqlite3"
+
 	"shikaku"
 	"shikaku/lifesql"
-	"shikaku/pipe"
 )
-
-// queryer is a database or a transaction.
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// stream yields the rows of a query through scan.
-func stream[T any](ctx context.Context, db queryer, q string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
-	return pipe.Scan(func() (*sql.Rows, error) { return db.QueryContext(ctx, q, args...) },
-		func(r *sql.Rows) { r.Close() }, scan)
-}
 
 // Decisions yields one row per member of the branch, sorted by key.
 func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.DecisionRow, error] {
-	return stream(ctx, s.db, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
+	return stream(ctx, s, `SELECT m.symbol, m.number, m.branch_no, d.decision FROM members m
 		JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = ? ORDER BY m.symbol, m.number, m.branch_no`,
-		[]any{branch}, func(r *sql.Rows, d *shikaku.DecisionRow) error {
-			var code string
-			d.Key.Branch = branch
-			err := r.Scan(&d.Key.Symbol, &d.Key.Number, &d.Key.BranchNo, &code)
-			d.Decision = shikaku.ReasonCode(code)
-			return err
+		[]any{branch}, func(r *row, d *shikaku.DecisionRow) {
+			d.Key = r.key(branch)
+			d.Decision = shikaku.ReasonCode(r.text())
 		})
 }
 
@@ -80,16 +66,12 @@ const (
 func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shikaku.EnvelopeLine, error] {
 	// A certificate's member is its envelope's household and its own
 	// branch number: no member is looked up. On +e.branch_code see above.
-	return stream(ctx, s.db, envelopeLinesQuery,
-		[]any{branch}, func(r *sql.Rows, l *shikaku.EnvelopeLine) error {
-			var tn int64
-			var send, valid sql.NullInt64
-			l.Member.Branch = branch
-			err := r.Scan(&l.EnvelopeID, &tn, &send, &l.K, &l.N, &l.PostalCode,
-				&l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.CertificateID, &valid)
-			l.TrackingNumber = shikaku.TrackingNumber(tn)
-			l.SendOn, l.ValidUntil = parseDate(send), parseDate(valid)
-			return err
+	return stream(ctx, s, envelopeLinesQuery,
+		[]any{branch}, func(r *row, l *shikaku.EnvelopeLine) {
+			l.EnvelopeID, l.TrackingNumber, l.SendOn = r.text(), shikaku.TrackingNumber(r.int64()), r.date()
+			l.K, l.N, l.PostalCode = r.int(), r.int(), r.text()
+			l.Member = r.key(branch)
+			l.CertificateID, l.ValidUntil = r.text(), r.date()
 		})
 }
 
@@ -106,54 +88,53 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 // same data.
 func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shikaku.EmployerLine, error] {
 	return func(yield func(shikaku.EmployerLine, error) bool) {
+		stopped := false
 		rtx, err := s.snapshot(ctx)
 		if err != nil {
 			yield(shikaku.EmployerLine{}, err)
 			return
 		}
-		defer rtx.Rollback()
-		employers, stop := iter.Pull2(stream(ctx, rtx, listEmployersQuery, []any{branch}, func(r *sql.Rows, em *shikaku.Employer) error {
-			var closed sql.NullInt64
-			err := r.Scan(&em.Code, &em.Name, &em.PostalCode, &em.Address, &em.AddressLine2, &em.Contact, &closed)
-			em.ClosedOn = parseDate(closed)
-			return err
-		}))
-		defer stop()
-		var next shikaku.Employer // the first employer not yet passed
-		more := true
-		lines := stream(ctx, rtx, employerLinesQuery,
-			[]any{branch}, func(r *sql.Rows, l *shikaku.EmployerLine) error {
-				var rel string
-				var send sql.NullInt64
-				l.Member.Branch = branch
-				err := r.Scan(&l.EmployerCode, &l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.Name, &l.NameKana, &rel, &send)
-				l.Relationship = shikaku.Relationship(rel)
-				l.SendOn = parseDate(send)
-				return err
+		defer rtx.Close()
+		err = rtx.raw(ctx, func(c *sqlite3.Conn) error {
+			employers, stop := iter.Pull2(rows(c, listEmployersQuery, []any{branch}, func(r *row, em *shikaku.Employer) {
+				em.Code, em.Name, em.PostalCode, em.Address = r.text(), r.text(), r.text(), r.text()
+				em.AddressLine2, em.Contact, em.ClosedOn = r.text(), r.text(), r.date()
+			}))
+			defer stop()
+			var next shikaku.Employer // the first employer not yet passed
+			more := true
+			lines := rows(c, employerLinesQuery, []any{branch}, func(r *row, l *shikaku.EmployerLine) {
+				l.EmployerCode = r.text()
+				l.Member = r.key(branch)
+				l.Name, l.NameKana, l.Relationship = r.text(), r.text(), shikaku.Relationship(r.text())
+				l.SendOn = r.date()
 			})
-		for l, err := range lines {
-			if err != nil {
-				yield(l, err)
-				return
-			}
-			// Go compares strings bytewise, as SQLite's BINARY collation
-			// sorts them.
-			for more && next.Code < l.EmployerCode {
-				var err error
-				next, err, more = employers()
+			for l, err := range lines {
 				if err != nil {
-					yield(l, err)
-					return
+					return err
+				}
+				// Go compares strings bytewise, as SQLite's BINARY collation
+				// sorts them.
+				for more && next.Code < l.EmployerCode {
+					var err error
+					if next, err, more = employers(); err != nil {
+						return err
+					}
+				}
+				if more && next.Code == l.EmployerCode {
+					l.Employer = next
+				} else {
+					l.Employer = shikaku.Employer{Code: l.EmployerCode}
+				}
+				if !yield(l, nil) {
+					stopped = true
+					return nil
 				}
 			}
-			if more && next.Code == l.EmployerCode {
-				l.Employer = next
-			} else {
-				l.Employer = shikaku.Employer{Code: l.EmployerCode}
-			}
-			if !yield(l, nil) {
-				return
-			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(shikaku.EmployerLine{}, err)
 		}
 	}
 }
@@ -161,36 +142,30 @@ func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shik
 // Mailings yields the envelopes of the bulk mailing in print order with
 // what their cover sheets and cards print.
 func (s *Store) Mailings(ctx context.Context, branch string) iter.Seq2[*shikaku.Mailing, error] {
-	return shikaku.GroupMailings(stream(ctx, s.db, mailingsQuery,
-		[]any{branch}, func(r *sql.Rows, row *shikaku.MailingRow) error {
-			var tn int64
-			var send, issued, valid, birth, acquired sql.NullInt64
-			var rel string
-			e, k := &row.Envelope, &row.Card
-			e.Household.Branch = branch
-			err := r.Scan(&e.ID, &e.Seq, &e.Household.Symbol, &e.Household.Number, &e.Addressee.BranchNo, &e.EmployerCode,
-				&e.K, &e.N, &tn, &e.Wave, &send, &e.To.PostalCode, &e.To.Address, &e.To.Line2, &row.AddresseeName, &row.Language,
-				&k.ID, &k.Member.BranchNo, &issued, &valid,
-				&k.Name, &k.NameKana, &birth, &k.Sex, &rel, &acquired, &k.CopayRate)
-			e.Addressee.HouseholdKey, k.Member.HouseholdKey = e.Household, e.Household
-			e.TrackingNumber = shikaku.TrackingNumber(tn)
-			e.SendOn, k.IssuedOn, k.ValidUntil = parseDate(send), parseDate(issued), parseDate(valid)
-			k.BirthDate, k.AcquiredOn = parseDate(birth), parseDate(acquired)
-			k.Relationship = shikaku.Relationship(rel)
-			return err
+	return shikaku.GroupMailings(stream(ctx, s, mailingsQuery,
+		[]any{branch}, func(r *row, m *shikaku.MailingRow) {
+			e, k := &m.Envelope, &m.Card
+			e.ID, e.Seq = r.text(), r.int64()
+			e.Household = shikaku.HouseholdKey{Branch: branch, Symbol: r.text(), Number: r.text()}
+			e.Addressee = shikaku.MemberKey{HouseholdKey: e.Household, BranchNo: r.text()}
+			e.EmployerCode, e.K, e.N, e.TrackingNumber = r.text(), r.int(), r.int(), shikaku.TrackingNumber(r.int64())
+			e.Wave, e.SendOn = r.int(), r.date()
+			e.To.PostalCode, e.To.Address, e.To.Line2, m.AddresseeName, m.Language = r.text(), r.text(), r.text(), r.text(), r.text()
+			k.ID, k.Member = r.text(), shikaku.MemberKey{HouseholdKey: e.Household, BranchNo: r.text()}
+			k.IssuedOn, k.ValidUntil = r.date(), r.date()
+			k.Name, k.NameKana, k.BirthDate, k.Sex = r.text(), r.text(), r.date(), r.int()
+			k.Relationship, k.AcquiredOn, k.CopayRate = shikaku.Relationship(r.text()), r.date(), r.int()
 		}))
 }
 
 // UnmatchedLosses lists the loss rows whose key is not a member of the branch.
 func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.Loss, error) {
 	var out []shikaku.Loss
-	for l, err := range stream(ctx, s.db, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
+	for l, err := range stream(ctx, s, `SELECT key_branch, symbol, number, branch_no, lost_on, reason FROM losses
 		WHERE branch_code = ? AND known = 0 ORDER BY key_branch, symbol, number, branch_no, id`,
-		[]any{branch}, func(r *sql.Rows, l *shikaku.Loss) error {
-			var lost sql.NullInt64
-			err := r.Scan(&l.Key.Branch, &l.Key.Symbol, &l.Key.Number, &l.Key.BranchNo, &lost, &l.Reason)
-			l.LostOn = parseDate(lost)
-			return err
+		[]any{branch}, func(r *row, l *shikaku.Loss) {
+			l.Key = r.key(r.text())
+			l.LostOn, l.Reason = r.date(), r.text()
 		}) {
 		if err != nil {
 			return nil, err

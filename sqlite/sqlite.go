@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"iter"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -25,7 +24,6 @@ import (
 
 	"shikaku"
 	"shikaku/lifesql"
-	"shikaku/pipe"
 )
 
 //go:embed migrations/*.sql
@@ -195,6 +193,10 @@ type writeTx struct {
 	stmts []*sqlite3.Stmt // prepared on conn by bulk inserts, closed with the transaction
 }
 
+func (w *writeTx) raw(ctx context.Context, fn func(*sqlite3.Conn) error) error {
+	return onConn(ctx, w.conn, fn)
+}
+
 // closeStatements finalizes the bulk statements, whether the transaction
 // committed or not: the connection goes back to the pool without them.
 func (w *writeTx) closeStatements() {
@@ -311,9 +313,7 @@ func (b *bulk) sql(rows int) string {
 }
 
 // raw runs fn on the SQLite connection of the transaction.
-func (b *bulk) raw(fn func(*sqlite3.Conn) error) error {
-	return b.tx.conn.Raw(func(dc any) error { return fn(dc.(sqlitedriver.Conn).Raw()) })
-}
+func (b *bulk) raw(fn func(*sqlite3.Conn) error) error { return b.tx.raw(b.ctx, fn) }
 
 func (b *bulk) prepare(rows int) (*sqlite3.Stmt, error) {
 	var st *sqlite3.Stmt
@@ -384,24 +384,8 @@ func queued(v any) (value, error) {
 // run is left to clear) and runs the statement.
 func (b *bulk) exec(st *sqlite3.Stmt) error {
 	err := b.raw(func(c *sqlite3.Conn) error {
-		if old := c.SetInterrupt(b.ctx); old != b.ctx {
-			defer c.SetInterrupt(old)
-		}
 		for i, v := range b.vals {
-			var err error
-			switch v.kind {
-			case valueText:
-				err = st.BindText(i+1, v.s)
-			case valueInt:
-				err = st.BindInt64(i+1, v.i)
-			case valueReal:
-				err = st.BindFloat(i+1, v.f)
-			case valueBlob:
-				err = st.BindBlob(i+1, []byte(v.s))
-			default:
-				err = st.BindNull(i + 1)
-			}
-			if err != nil {
+			if err := bind(st, i+1, v); err != nil {
 				return err
 			}
 		}
@@ -409,6 +393,21 @@ func (b *bulk) exec(st *sqlite3.Stmt) error {
 	})
 	b.vals = b.vals[:0]
 	return err
+}
+
+// bind binds a queued value to parameter i of st.
+func bind(st *sqlite3.Stmt, i int, v value) error {
+	switch v.kind {
+	case valueText:
+		return st.BindText(i, v.s)
+	case valueInt:
+		return st.BindInt64(i, v.i)
+	case valueReal:
+		return st.BindFloat(i, v.f)
+	case valueBlob:
+		return st.BindBlob(i, []byte(v.s))
+	}
+	return st.BindNull(i)
 }
 
 // flush inserts the rows still queued. The statements are closed with
@@ -435,17 +434,4 @@ func stepDone(ctx context.Context, q interface {
 
 func recordStep(ctx context.Context, tx *sql.Tx, branch, step, detail string) error {
 	return lifesql.SaveStep(ctx, tx, lifesql.Dialect{}, branch, step, detail)
-}
-
-// snapshot opens a read transaction on another connection. Opened while
-// a write transaction holds the write lock, it sees the same committed
-// state as the writer.
-func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
-	return s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-}
-
-// background streams a query in a goroutine, a few batches ahead: the
-// step reads on one core while it decides and writes on the other.
-func background[T any](ctx context.Context, q queryer, query string, args []any, scan func(*sql.Rows, *T) error) iter.Seq2[T, error] {
-	return pipe.Ahead(stream(ctx, q, query, args, scan))
 }
