@@ -56,6 +56,11 @@ type Store interface {
 	Mailings(ctx context.Context, branch string) iter.Seq2[*Mailing, error]
 	UnmatchedLosses(ctx context.Context, branch string) ([]Loss, error)
 	Summary(ctx context.Context, branch string) (*Summary, error)
+	// MailSummary is Summary without the members and their decisions
+	// counted (left at zero): the export counts those from the rows of
+	// decisions.csv it writes anyway, instead of reading every decision a
+	// second time.
+	MailSummary(ctx context.Context, branch string) (*Summary, error)
 	// DVLeaks counts DV-registered members found in the bulk mailing
 	// (certificates, envelope addressees). Must be zero. (A reissue the
 	// member asked for, to an address of their choosing, is not a leak.)

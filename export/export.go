@@ -71,6 +71,11 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 	res := &Result{Files: 5}
 	var unmatched []shikaku.Loss
 	var sum *shikaku.Summary
+	// The summary's members and decisions are counted from the rows of
+	// decisions.csv, one per member: the file and summary.json cannot
+	// disagree, and no second read of every decision is needed (SQLite,
+	// 1 M members: 0.7 s of CPU for the GROUP BY).
+	members, decisions := 0, map[shikaku.ReasonCode]int{}
 	jobs := []func() error{
 		func() error {
 			return WriteCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
@@ -80,6 +85,8 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 						if err != nil {
 							return err
 						}
+						members++
+						decisions[d.Decision]++
 						rec[0], rec[1], rec[2], rec[3], rec[4] = d.Key.Branch, d.Key.Symbol, d.Key.Number, d.Key.BranchNo, string(d.Decision)
 						if err := w.Write(rec); err != nil {
 							return err
@@ -118,7 +125,7 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 			if unmatched, err = s.UnmatchedLosses(ctx, branch); err != nil {
 				return err
 			}
-			if sum, err = s.Summary(ctx, branch); err != nil {
+			if sum, err = s.MailSummary(ctx, branch); err != nil {
 				return err
 			}
 			return WriteCSV(filepath.Join(dir, "losses_unmatched.csv"), []string{"branch_code", "symbol", "number", "branch_no", "lost_on", "reason"},
@@ -163,6 +170,10 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 	res.Files += res.Employers
 	if res.Print != nil {
 		res.Files += res.Employers + len(res.Print.Files) + 1
+	}
+	sum.Members = members
+	for code, n := range decisions {
+		sum.Decisions[code] = n
 	}
 	res.Summary = sum
 	if err := writeFile(filepath.Join(dir, "summary.json"), func(w *bufio.Writer) error {

@@ -149,11 +149,10 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 
 // Summary counts the campaign.
 func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	c, err := s.Campaign(ctx, branch)
+	sum, err := s.MailSummary(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
-	sum := shikaku.NewSummary(c)
 	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = $1`, branch).Scan(&sum.Members); err != nil {
 		return nil, err
 	}
@@ -168,6 +167,16 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		}
 		sum.Decisions[shikaku.ReasonCode(r.key)] = r.n
 	}
+	return sum, nil
+}
+
+// MailSummary counts the campaign's envelopes, certificates and employers.
+func (s *Store) MailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
+	c, err := s.Campaign(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	sum := shikaku.NewSummary(c)
 	err = s.pool.QueryRow(ctx, `SELECT COUNT(DISTINCT employer_code) FROM envelopes
 		WHERE branch_code = $1 AND kind = 'bulk' AND employer_code <> ''`, branch).Scan(&sum.Employers)
 	if err != nil {

@@ -720,6 +720,18 @@ func testMailings(t *testing.T, s shikaku.Store) {
 	if fmt.Sprint(sum.EnvelopesByLanguage) != fmt.Sprint(langs) || langs["vi"] != 1 {
 		t.Errorf("envelopes by language %v, mailings %v", sum.EnvelopesByLanguage, langs)
 	}
+	// MailSummary is the same count without the members and decisions.
+	mail, err := s.MailSummary(ctx, "46")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mail.Members != 0 || mail.Decisions[shikaku.Target] != 0 || sum.Members == 0 || sum.Decisions[shikaku.Target] == 0 {
+		t.Errorf("mail summary counted members %d, targets %d (summary %d, %d)", mail.Members, mail.Decisions[shikaku.Target], sum.Members, sum.Decisions[shikaku.Target])
+	}
+	mail.Members, mail.Decisions = sum.Members, sum.Decisions
+	if fmt.Sprintf("%+v", mail) != fmt.Sprintf("%+v", sum) {
+		t.Errorf("mail summary %+v, summary %+v", mail, sum)
+	}
 }
 
 // testLifecycle records events after packing and builds a resend: the
