@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 )
 
 type code string // a named type, as the domain's codes are
@@ -71,5 +72,57 @@ func TestBulkBindsThroughTheDriver(t *testing.T) {
 	}
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t WHERE a = 'y'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("rolled-back rows left: %d (%v)", n, err)
+	}
+}
+
+func TestBulkTypedRows(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (a TEXT, b INTEGER, c INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	day := time.Date(2025, 12, 2, 0, 0, 0, 0, time.UTC)
+	err := s.tx(ctx, func(tx *writeTx) error {
+		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c"})
+		if err != nil {
+			return err
+		}
+		for i := range 700 { // full statements and a short last one
+			b.text("x")
+			b.int(int64(i))
+			if i%2 == 0 {
+				b.date(day)
+			} else {
+				b.date(time.Time{})
+			}
+			if err := b.row(); err != nil {
+				return err
+			}
+			// A row of the wrong width is refused and dropped whole;
+			// the rows before it stay queued.
+			b.text("short")
+			if err := b.row(); err == nil {
+				return errors.New("a row of one value was accepted")
+			}
+			b.text("long")
+			b.int(1)
+			b.null()
+			b.null()
+			if err := b.row(); err == nil {
+				return errors.New("a row of four values was accepted")
+			}
+		}
+		return b.flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n, sum, dated, nulls, others int
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), SUM(b), SUM(c = 20251202), SUM(c IS NULL), SUM(a <> 'x') FROM t`).Scan(&n, &sum, &dated, &nulls, &others)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 700 || sum != 700*699/2 || dated != 350 || nulls != 350 || others != 0 {
+		t.Errorf("rows %d, sum %d, dated %d, null %d, others %d", n, sum, dated, nulls, others)
 	}
 }

@@ -60,7 +60,11 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			decide(h, out)
 			for i, code := range out {
 				counts[code]++
-				if err := ins.add(h.Members[i].ID, branch, string(code), h.Insured().ID); err != nil {
+				ins.int(h.Members[i].ID)
+				ins.text(branch)
+				ins.text(string(code))
+				ins.int(h.Insured().ID)
+				if err := ins.row(); err != nil {
 					return err
 				}
 			}

@@ -81,17 +81,36 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			}
 			prev = m.Key
 			counts[m.Key.Branch]++
-			var copay any
+			ins.text(m.Key.Branch)
+			ins.text(m.Key.Symbol)
+			ins.text(m.Key.Number)
+			ins.text(m.Key.BranchNo)
+			ins.text(string(m.Relationship))
+			ins.text(string(m.InsuredType))
+			ins.text(m.Name)
+			ins.text(m.NameKana)
+			ins.date(m.BirthDate)
+			ins.int(int64(m.Sex))
+			ins.date(m.AcquiredOn)
+			ins.date(m.DecidedOn)
+			ins.date(m.LostOn)
+			ins.date(m.ScheduledLossOn)
+			ins.text(m.EmployerCode)
+			ins.text(m.PostalCode)
+			ins.text(m.Address)
+			ins.text(m.AddressLine2)
+			ins.int(int64(boolInt(m.MynumberOnFile)))
+			ins.date(m.MynaLinkedOn)
+			ins.date(m.EcertExpiresOn)
+			ins.int(int64(boolInt(m.DV)))
+			ins.date(m.CertificateIssuedOn)
 			if m.CopayRate != 0 {
-				copay = m.CopayRate
+				ins.int(int64(m.CopayRate))
+			} else {
+				ins.null()
 			}
-			err := ins.add(m.Key.Branch, m.Key.Symbol, m.Key.Number, m.Key.BranchNo,
-				string(m.Relationship), string(m.InsuredType), m.Name, m.NameKana,
-				dateArg(m.BirthDate), m.Sex, dateArg(m.AcquiredOn), dateArg(m.DecidedOn),
-				dateArg(m.LostOn), dateArg(m.ScheduledLossOn), m.EmployerCode, m.PostalCode,
-				m.Address, m.AddressLine2, boolInt(m.MynumberOnFile), dateArg(m.MynaLinkedOn),
-				dateArg(m.EcertExpiresOn), boolInt(m.DV), dateArg(m.CertificateIssuedOn), copay, m.Language)
-			if err != nil {
+			ins.text(m.Language)
+			if err := ins.row(); err != nil {
 				return fmt.Errorf("加入者 %s を保存できません: %w", m.Key, err)
 			}
 		}

@@ -166,13 +166,38 @@ func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehol
 func (p *packTx) SaveEnvelopes(ctx context.Context, envs []shikaku.Envelope) error {
 	for i := range envs {
 		e := &envs[i]
-		if err := p.envs.add(e.ID, p.branch, "bulk", e.Seq, e.Household.Symbol, e.Household.Number, e.Addressee.BranchNo, e.EmployerCode,
-			e.K, e.N, int64(e.TrackingNumber), e.Wave, dateArg(e.SendOn), e.To.PostalCode, e.To.Address, e.To.Line2,
-			len(e.Certificates), e.Language); err != nil {
+		v := p.envs
+		v.text(e.ID)
+		v.text(p.branch)
+		v.text("bulk")
+		v.int(e.Seq)
+		v.text(e.Household.Symbol)
+		v.text(e.Household.Number)
+		v.text(e.Addressee.BranchNo)
+		v.text(e.EmployerCode)
+		v.int(int64(e.K))
+		v.int(int64(e.N))
+		v.int(int64(e.TrackingNumber))
+		v.int(int64(e.Wave))
+		v.date(e.SendOn)
+		v.text(e.To.PostalCode)
+		v.text(e.To.Address)
+		v.text(e.To.Line2)
+		v.int(int64(len(e.Certificates)))
+		v.text(e.Language)
+		if err := v.row(); err != nil {
 			return fmt.Errorf("封筒 %s を保存できません: %w", e.ID, err)
 		}
 		for pos, c := range e.Certificates {
-			if err := p.certs.add(c.ID, e.ID, pos+1, c.MemberID, c.Member.BranchNo, dateArg(c.IssuedOn), dateArg(c.ValidUntil)); err != nil {
+			v := p.certs
+			v.text(c.ID)
+			v.text(e.ID)
+			v.int(int64(pos + 1))
+			v.int(c.MemberID)
+			v.text(c.Member.BranchNo)
+			v.date(c.IssuedOn)
+			v.date(c.ValidUntil)
+			if err := v.row(); err != nil {
 				return fmt.Errorf("資格確認書 %s を保存できません: %w", c.ID, err)
 			}
 		}
