@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -21,10 +22,36 @@ import (
 )
 
 func main() {
+	tuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
+}
+
+// gcPercent is the garbage collector's GOGC for the binary. The batch
+// steps turn over a lot of short-lived garbage (rows parsed, queued and
+// written) against a live heap of 30-90 MiB, and at the default of 100 the
+// collector ran on both cores often: at 1 M members, alternating runs took
+// 14.7-16.0 s with 400 against 15.7-17.0 s with 100 (the import 4.3-4.7
+// against 5.2-6.0 s); peak anonymous memory went from about 50 to 60-75 MiB.
+// 800 was no faster; no collection until a memory limit was slower (a
+// larger heap to fault in and clear).
+const gcPercent = 400
+
+// gcMemoryLimit bounds the heap whatever the GOGC: the collector works
+// harder before the heap passes it.
+const gcMemoryLimit = 1 << 30
+
+// tuneGC sets gcPercent and gcMemoryLimit unless the environment sets
+// GOGC or GOMEMLIMIT.
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(gcMemoryLimit)
+	}
 }
 
 // Exit codes (interface.md: 0 on success, non-zero with a one-line cause).
