@@ -2,10 +2,11 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"iter"
+
+	"github.com/ncruces/go-sqlite3"
 
 	"shikaku"
 	"shikaku/pipe"
@@ -135,14 +136,13 @@ func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) 
 	read := func(ctx context.Context, worker, chunk int) ([]shikaku.Member, error) {
 		from := first + int64(chunk)*extractChunk
 		out := make([]shikaku.Member, 0, extractChunk)
-		for m, err := range stream(ctx, readers[worker], `SELECT `+extractColumns+` FROM members
-			WHERE id BETWEEN ? AND ? AND +branch_code = ? ORDER BY id`, []any{from, min(from+extractChunk-1, last), branch}, scan) {
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, m)
-		}
-		return out, nil
+		err := readers[worker].raw(ctx, func(c *sqlite3.Conn) error {
+			var err error
+			out, err = appendRows(c, out, `SELECT `+extractColumns+` FROM members
+				WHERE id BETWEEN ? AND ? AND +branch_code = ? ORDER BY id`, []any{from, min(from+extractChunk-1, last), branch}, scan)
+			return err
+		})
+		return out, err
 	}
 	return func(yield func(shikaku.Member, error) bool) {
 		n := 0
@@ -182,18 +182,26 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		}
 		res.Recorded = packed
 		// Which loss keys are members of the branch, looked up in key order.
-		lookup, err := tx.PrepareContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`)
-		if err != nil {
-			return err
-		}
-		defer lookup.Close()
 		known := map[shikaku.MemberKey]bool{}
-		for _, k := range shikaku.LossKeys(losses, branch) {
-			var n int
-			if err := lookup.QueryRowContext(ctx, branch, k.Symbol, k.Number, k.BranchNo).Scan(&n); err != nil {
+		err = tx.raw(ctx, func(c *sqlite3.Conn) error {
+			lookup, err := prepare(c, `SELECT 1 FROM members WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`)
+			if err != nil {
 				return err
 			}
-			known[k] = n > 0
+			defer lookup.Close()
+			for _, k := range shikaku.LossKeys(losses, branch) {
+				known[k] = false
+				if err := lookup.each([]any{branch, k.Symbol, k.Number, k.BranchNo}, func(*row) bool {
+					known[k] = true
+					return false
+				}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 		ins, err := newBulk(ctx, tx, "losses", []string{"branch_code", "file", "line", "key_branch", "symbol", "number", "branch_no", "lost_on", "reason", "known", "recorded_at"})
 		if err != nil {
@@ -212,7 +220,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 			return err
 		}
 		if !packed {
-			removed, err := removeTargets(ctx, tx.Tx, branch, losses, removes)
+			removed, err := removeTargets(ctx, tx, branch, losses, removes)
 			if err != nil {
 				return err
 			}
@@ -230,46 +238,43 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 // removeTargets looks at the targets of the households named in the loss
 // file (a loss can only remove a member of its own household) and turns
 // those removes picks into R_LOST_AFTER_EXTRACTION.
-func removeTargets(ctx context.Context, tx *sql.Tx, branch string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (int, error) {
-	st, err := tx.PrepareContext(ctx, `SELECT m.id, m.branch_no FROM members m JOIN decisions d ON d.member_id = m.id
-		WHERE m.branch_code = ? AND m.symbol = ? AND m.number = ? AND d.decision = ?`)
-	if err != nil {
-		return 0, err
-	}
-	defer st.Close()
-	upd, err := tx.PrepareContext(ctx, `UPDATE decisions SET decision = ? WHERE member_id = ?`)
-	if err != nil {
-		return 0, err
-	}
-	defer upd.Close()
+func removeTargets(ctx context.Context, tx *writeTx, branch string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (int, error) {
 	removed := 0
-	for _, hk := range shikaku.LossHouseholds(losses, branch) {
-		rows, err := st.QueryContext(ctx, branch, hk.Symbol, hk.Number, string(shikaku.Target))
+	err := tx.raw(ctx, func(c *sqlite3.Conn) error {
+		targets, err := prepare(c, `SELECT m.id, m.branch_no FROM members m JOIN decisions d ON d.member_id = m.id
+			WHERE m.branch_code = ? AND m.symbol = ? AND m.number = ? AND d.decision = ?`)
 		if err != nil {
-			return 0, err
+			return err
 		}
+		defer targets.Close()
+		upd, err := prepare(c, `UPDATE decisions SET decision = ? WHERE member_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer upd.Close()
 		var ids []int64
-		for rows.Next() {
-			var id int64
-			k := shikaku.MemberKey{HouseholdKey: hk}
-			if err := rows.Scan(&id, &k.BranchNo); err != nil {
-				rows.Close()
-				return 0, err
+		for _, hk := range shikaku.LossHouseholds(losses, branch) {
+			ids = ids[:0]
+			if err := targets.each([]any{branch, hk.Symbol, hk.Number, string(shikaku.Target)}, func(r *row) bool {
+				id, k := r.int64(), shikaku.MemberKey{HouseholdKey: hk, BranchNo: r.text()}
+				if removes(k) {
+					ids = append(ids, id)
+				}
+				return true
+			}); err != nil {
+				return err
 			}
-			if removes(k) {
-				ids = append(ids, id)
+			for _, id := range ids {
+				if err := upd.exec(string(shikaku.RLostAfterExtraction), id); err != nil {
+					return err
+				}
+				removed++
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return 0, err
-		}
-		for _, id := range ids {
-			if _, err := upd.ExecContext(ctx, string(shikaku.RLostAfterExtraction), id); err != nil {
-				return 0, err
-			}
-			removed++
-		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	return removed, nil
 }

@@ -125,40 +125,89 @@ func background[T any](ctx context.Context, src rawer, query string, args []any,
 	return pipe.Ahead(stream(ctx, src, query, args, scan))
 }
 
-// rows yields the rows of a query on c, each read by scan. The statement
-// is closed when the rows are done with.
+// each runs a query on c and calls fn with each row of its result until
+// fn returns false.
+func each(c *sqlite3.Conn, query string, args []any, fn func(*row) bool) error {
+	st, err := prepare(c, query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return st.each(args, fn)
+}
+
+// stmt is a query prepared once and run many times: the cross-match
+// looks up thousands of keys.
+type stmt struct{ st *sqlite3.Stmt }
+
+func prepare(c *sqlite3.Conn, query string) (*stmt, error) {
+	st, _, err := c.Prepare(query)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", err, query)
+	}
+	return &stmt{st}, nil
+}
+
+func (s *stmt) Close() error { return s.st.Close() }
+
+// each runs the statement with args, and calls fn with each row of its
+// result until fn returns false.
+func (s *stmt) each(args []any, fn func(*row) bool) error {
+	st := s.st
+	if err := st.Reset(); err != nil {
+		return err
+	}
+	for i, a := range args {
+		v, err := queued(a)
+		if err == nil {
+			err = bind(st, i+1, v)
+		}
+		if err != nil {
+			return fmt.Errorf("query argument %d: %w", i+1, err)
+		}
+	}
+	r := &row{st: st}
+	for st.Step() {
+		r.col = 0
+		if !fn(r) {
+			return nil
+		}
+	}
+	return st.Err()
+}
+
+// exec runs a statement that returns no rows.
+func (s *stmt) exec(args ...any) error {
+	return s.each(args, func(*row) bool { return true })
+}
+
+// rows yields the rows of a query on c, each read by scan.
 func rows[T any](c *sqlite3.Conn, query string, args []any, scan func(*row, *T)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var zero T
-		st, _, err := c.Prepare(query)
-		if err != nil {
-			yield(zero, fmt.Errorf("%w: %s", err, query))
-			return
-		}
-		defer st.Close()
-		for i, a := range args {
-			v, err := queued(a)
-			if err == nil {
-				err = bind(st, i+1, v)
-			}
-			if err != nil {
-				yield(zero, fmt.Errorf("query argument %d: %w", i+1, err))
-				return
-			}
-		}
-		r := &row{st: st}
-		for st.Step() {
+		stopped := false
+		err := each(c, query, args, func(r *row) bool {
 			var v T
-			r.col = 0
 			scan(r, &v)
-			if !yield(v, nil) {
-				return
-			}
-		}
-		if err := st.Err(); err != nil {
+			stopped = !yield(v, nil)
+			return !stopped
+		})
+		if err != nil && !stopped {
+			var zero T
 			yield(zero, err)
 		}
 	}
+}
+
+// appendRows appends the rows of a query on c to out, each read by scan
+// in place: a member is a large value, and copying each one from a
+// yielded value into the slice took 0.4 s of extract's CPU at 1 M.
+func appendRows[T any](c *sqlite3.Conn, out []T, query string, args []any, scan func(*row, *T)) ([]T, error) {
+	err := each(c, query, args, func(r *row) bool {
+		out = append(out, *new(T))
+		scan(r, &out[len(out)-1])
+		return true
+	})
+	return out, err
 }
 
 // row reads the columns of a result row in the order of its query.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -109,5 +110,51 @@ func TestSnapshotEndsItsTransaction(t *testing.T) {
 		if inTransaction(t, s) {
 			t.Errorf("interrupted %v: a pooled connection kept the snapshot's transaction", interrupted)
 		}
+	}
+}
+
+func TestPreparedStatementRunsAgain(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER, a TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.raw(ctx, func(c *sqlite3.Conn) error {
+		ins, err := prepare(c, `INSERT INTO t VALUES (?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer ins.Close()
+		for i := range 10 {
+			if err := ins.exec(i, string(rune('a'+i))); err != nil {
+				return err
+			}
+		}
+		sel, err := prepare(c, `SELECT a FROM t WHERE n >= ? ORDER BY n`)
+		if err != nil {
+			return err
+		}
+		defer sel.Close()
+		for _, from := range []int{7, 0, 9} {
+			var got string
+			// A run stopped after its first row leaves nothing behind for the next.
+			if err := sel.each([]any{from}, func(r *row) bool { got += r.text(); return false }); err != nil {
+				return err
+			}
+			if want := string(rune('a' + from)); got != want {
+				t.Errorf("from %d: %q, want %q", from, got, want)
+			}
+		}
+		all, err := appendRows(c, []string{"before"}, `SELECT a FROM t WHERE n < ? ORDER BY n`, []any{3}, func(r *row, a *string) { *a = r.text() })
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(all) != "[before a b c]" {
+			t.Errorf("appended %v", all)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
