@@ -101,16 +101,12 @@ func stream[T any](ctx context.Context, src rawer, query string, args []any, sca
 	return func(yield func(T, error) bool) {
 		stopped := false
 		err := src.raw(ctx, func(c *sqlite3.Conn) error {
-			for v, err := range rows(c, query, args, scan) {
-				if err != nil {
-					return err
-				}
-				if !yield(v, nil) {
-					stopped = true
-					return nil
-				}
-			}
-			return nil
+			return each(c, query, args, func(r *row) bool {
+				var v T
+				scan(r, &v)
+				stopped = !yield(v, nil)
+				return !stopped
+			})
 		})
 		if err != nil && !stopped {
 			var zero T
