@@ -47,6 +47,12 @@ type running[T any] struct {
 }
 
 func start[T any](seq iter.Seq2[T, error]) *running[T] {
+	return startAdding(seq, func(vals []T, v T) []T { return append(vals, v) })
+}
+
+// startAdding runs seq in a goroutine, adding what it yields to batches
+// with add.
+func startAdding[P, T any](seq iter.Seq2[P, error], add func([]T, P) []T) *running[T] {
 	r := &running[T]{ch: make(chan batch[T], 4), quit: make(chan struct{})}
 	go func() {
 		defer close(r.ch)
@@ -66,7 +72,7 @@ func start[T any](seq iter.Seq2[T, error]) *running[T] {
 				send()
 				return
 			}
-			b.vals = append(b.vals, v)
+			b.vals = add(b.vals, v)
 			if len(b.vals) == batchSize && !send() {
 				return
 			}
@@ -100,31 +106,24 @@ func (r *running[T]) drain(yield func(T, error) bool) {
 	}
 }
 
-// Copied turns a stream of reused pointers into a stream of values.
-func Copied[T any](seq iter.Seq2[*T, error]) iter.Seq2[T, error] {
-	return func(yield func(T, error) bool) {
-		var zero T
-		for p, err := range seq {
-			if err != nil {
-				yield(zero, err)
-				return
-			}
-			if !yield(*p, nil) {
-				return
-			}
-		}
-	}
-}
-
-// Pointers turns a stream of values into a stream of pointers to them.
-func Pointers[T any](seq iter.Seq2[T, error]) iter.Seq2[*T, error] {
+// AheadCopies is Ahead for a producer that reuses the value it points
+// to: each value is copied once, into a batch, and the consumer gets a
+// pointer into the batch, valid until it asks for the next one. A large
+// value (a member) is then neither copied again on its way nor moved to
+// the heap one by one, as Pointers(Ahead(Copied(seq))) did: at 1 M
+// members, a million allocations of 470 bytes for the collector.
+func AheadCopies[T any](seq iter.Seq2[*T, error]) iter.Seq2[*T, error] {
 	return func(yield func(*T, error) bool) {
-		for v, err := range seq {
-			if err != nil {
-				yield(nil, err)
-				return
+		r := startAdding(seq, func(vals []T, p *T) []T { return append(vals, *p) })
+		defer r.stop()
+		for b := range r.ch {
+			for i := range b.vals {
+				if !yield(&b.vals[i], nil) {
+					return
+				}
 			}
-			if !yield(&v, nil) {
+			if b.err != nil {
+				yield(nil, b.err)
 				return
 			}
 		}

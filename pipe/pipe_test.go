@@ -132,22 +132,40 @@ func TestStartStoppedUnread(t *testing.T) {
 	}
 }
 
-func TestCopied(t *testing.T) {
+func TestAheadCopies(t *testing.T) {
 	x := 0
 	reused := func(yield func(*int, error) bool) {
-		for i := range 3 {
+		for i := range 3000 { // several batches
+			if i == 2500 {
+				yield(nil, errors.New("boom"))
+				return
+			}
 			x = i
 			if !yield(&x, nil) {
 				return
 			}
 		}
 	}
-	var got []int
-	for v := range Ahead(Copied(iter.Seq2[*int, error](reused))) {
-		got = append(got, v)
+	n := 0
+	var last error
+	for p, err := range AheadCopies(iter.Seq2[*int, error](reused)) {
+		if err != nil {
+			last = err
+			break
+		}
+		// A copy, made when it was yielded: the producer is batches ahead.
+		if p == &x || *p != n {
+			t.Fatalf("value %d is %d (the producer's own: %v)", n, *p, p == &x)
+		}
+		n++
 	}
-	if len(got) != 3 || got[0] != 0 || got[2] != 2 {
-		t.Fatalf("%v", got)
+	if n != 2500 || last == nil {
+		t.Fatalf("%d values, then %v", n, last)
+	}
+	for p := range AheadCopies(iter.Seq2[*int, error](reused)) {
+		if *p == 10 {
+			break // stops the producer
+		}
 	}
 }
 

@@ -92,7 +92,7 @@ func importMembersOnce(ctx context.Context, e *env, s shikaku.Store, path string
 	p := e.progress(-1, "加入者を取り込み中")
 	defer p.done()
 	// Parsing and validating run a few batches ahead of the inserts.
-	rows := pipe.Pointers(pipe.Ahead(pipe.Copied(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))))
+	rows := pipe.AheadCopies(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
 	return s.ImportMembers(ctx, rows)
 }
 
