@@ -11,14 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -35,8 +33,6 @@ var migrations embed.FS
 type Store struct {
 	db   *sql.DB
 	path string
-
-	checkpointing sync.Mutex // held by the checkpoint running in the background
 }
 
 var _ shikaku.Store = (*Store)(nil)
@@ -69,7 +65,6 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"foreign_keys(OFF)",                      // integrity is kept by the transactions; checks would slow bulk loads
 		fmt.Sprintf("cache_size(-%d)", cacheKiB), // see above
 		"mmap_size(1073741824)",                  // reads through the page cache: measured 2x faster exports
-		"wal_autocheckpoint(0)",                  // checkpoints run in the background, see checkpoint
 		"temp_store(FILE)",                       // sorts spill to files, not memory (MEMORY: 3.1 GiB held at 10 M)
 	} {
 		q.Add("_pragma", p)
@@ -141,30 +136,8 @@ func create(ctx context.Context, path string) error {
 	return nil
 }
 
-// Close closes the database, once the checkpoint in the background (if
-// any) is done. Closing the last connection checkpoints what is left.
-func (s *Store) Close() error {
-	s.checkpointing.Lock()
-	defer s.checkpointing.Unlock()
-	return s.db.Close()
-}
-
-// checkpoint copies the write-ahead log into the database file in the
-// background, after a commit: SQLite's automatic checkpoint (off, see
-// Open) ran inside the commit, and its two fsyncs kept the step waiting
-// (0.55 s of the import of a million members). A checkpoint already
-// running is left to finish; the next commit starts another.
-func (s *Store) checkpoint() {
-	if !s.checkpointing.TryLock() {
-		return
-	}
-	go func() {
-		defer s.checkpointing.Unlock()
-		if _, err := s.db.ExecContext(context.Background(), `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-			slog.Debug("checkpoint", "err", err)
-		}
-	}()
-}
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
 
 // migrate applies the embedded migrations not yet applied, each in its
 // own transaction, and refuses a database made by a newer binary.
@@ -253,11 +226,7 @@ func (s *Store) tx(ctx context.Context, fn func(*writeTx) error) error {
 		tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.checkpoint()
-	return nil
+	return tx.Commit()
 }
 
 func now() string { return time.Now().UTC().Format(time.RFC3339) }
