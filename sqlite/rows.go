@@ -99,16 +99,17 @@ func (r *reader) Close() error {
 // that src holds for as long as the rows are read.
 func stream[T any](ctx context.Context, src rawer, query string, args []any, scan func(*row, *T)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		stopped := false
+		// The rows' own errors come through rows; src.raw fails only
+		// before it runs fn, when it has no connection to give.
 		err := src.raw(ctx, func(c *sqlite3.Conn) error {
-			return each(c, query, args, func(r *row) bool {
-				var v T
-				scan(r, &v)
-				stopped = !yield(v, nil)
-				return !stopped
-			})
+			for v, err := range rows(c, query, args, scan) {
+				if !yield(v, err) || err != nil {
+					break
+				}
+			}
+			return nil
 		})
-		if err != nil && !stopped {
+		if err != nil {
 			var zero T
 			yield(zero, err)
 		}
@@ -243,5 +244,5 @@ func (r *row) date() time.Time {
 	if r.st.ColumnType(r.col-1) == sqlite3.NULL {
 		return time.Time{}
 	}
-	return parseDate(sql.NullInt64{Int64: r.st.ColumnInt64(r.col - 1), Valid: true})
+	return dateOf(r.st.ColumnInt64(r.col - 1))
 }

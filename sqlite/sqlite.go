@@ -245,12 +245,9 @@ func dateInt(t time.Time) int64 {
 	return int64(y*10000 + int(m)*100 + d)
 }
 
-// parseDate reads YYYYMMDD; NULL is the zero time.
-func parseDate(v sql.NullInt64) time.Time {
-	if !v.Valid {
-		return time.Time{}
-	}
-	n := int(v.Int64)
+// dateOf reads a date stored as the integer YYYYMMDD.
+func dateOf(v int64) time.Time {
+	n := int(v)
 	return time.Date(n/10000, time.Month(n/100%100), n%100, 0, 0, 0, 0, time.UTC)
 }
 
