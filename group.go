@@ -1,6 +1,7 @@
 package shikaku
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
 )
@@ -41,6 +42,28 @@ func GroupHouseholds(members iter.Seq2[Member, error]) iter.Seq2[*Household, err
 // reads them in print order.
 type TargetRow struct {
 	Target, Insured Member
+}
+
+// ComparePrintOrder orders target rows for printing (rules §3): by their
+// household's postal code and address (the insured person's), then by the
+// target's key, which keeps a household's targets together in
+// branch-number order. Strings compare bytewise, as SQLite's BINARY and
+// PostgreSQL's "C" collation sort them, so a store can sort parts of the
+// targets in SQL and merge them with this.
+func ComparePrintOrder(a, b *TargetRow) int {
+	if c := cmp.Compare(a.Insured.PostalCode, b.Insured.PostalCode); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Insured.Address, b.Insured.Address); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Target.Key.Symbol, b.Target.Key.Symbol); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Target.Key.Number, b.Target.Key.Number); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Target.Key.BranchNo, b.Target.Key.BranchNo)
 }
 
 // GroupTargets groups target rows, given in print order, into the

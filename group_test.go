@@ -53,3 +53,49 @@ func TestCountTargetRuns(t *testing.T) {
 		})
 	}
 }
+
+func TestComparePrintOrder(t *testing.T) {
+	row := func(postal, address, symbol, number, branchNo string) *TargetRow {
+		r := &TargetRow{}
+		r.Insured.PostalCode, r.Insured.Address = postal, address
+		r.Target.Key = MemberKey{HouseholdKey: HouseholdKey{Branch: "46", Symbol: symbol, Number: number}, BranchNo: branchNo}
+		return r
+	}
+	base := row("8900001", "鹿児島市1-1", "100", "5", "01")
+	for _, tc := range []struct {
+		name  string
+		other *TargetRow
+		want  int // the sign of Compare(base, other)
+	}{
+		{"the same row", row("8900001", "鹿児島市1-1", "100", "5", "01"), 0},
+		{"postal code first", row("8900002", "鹿児島市0", "000", "0", "00"), -1},
+		{"a smaller postal code", row("8900000", "鹿児島市9", "999", "9", "99"), 1},
+		{"then the address", row("8900001", "鹿児島市1-2", "000", "0", "00"), -1},
+		{"an address that extends another after it", row("8900001", "鹿児島市1-10", "100", "5", "01"), -1},
+		{"then the symbol", row("8900001", "鹿児島市1-1", "099", "9", "99"), 1},
+		{"then the number", row("8900001", "鹿児島市1-1", "100", "6", "00"), -1},
+		{"numbers bytewise, not by value", row("8900001", "鹿児島市1-1", "100", "10", "00"), 1},
+		{"then the branch number", row("8900001", "鹿児島市1-1", "100", "5", "00"), 1},
+		{"a later member of the household", row("8900001", "鹿児島市1-1", "100", "5", "02"), -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := ComparePrintOrder(base, tc.other)
+			if sign(got) != tc.want {
+				t.Errorf("ComparePrintOrder = %d, want sign %d", got, tc.want)
+			}
+			if back := ComparePrintOrder(tc.other, base); sign(back) != -tc.want {
+				t.Errorf("reversed: %d, want sign %d", back, -tc.want)
+			}
+		})
+	}
+}
+
+func sign(n int) int {
+	switch {
+	case n < 0:
+		return -1
+	case n > 0:
+		return 1
+	}
+	return 0
+}

@@ -299,3 +299,57 @@ func Chunks[T any](ctx context.Context, n, workers int, read func(ctx context.Co
 		}
 	}
 }
+
+// Merge yields the values of streams each sorted by cmp as one stream
+// sorted by cmp: a sort split into parts that run at once (a query per
+// core, each sorting its share) is put back together here. Values equal
+// by cmp come from the earlier stream first. The first error of any
+// stream ends the merged one; when the consumer stops, every stream is
+// stopped before Merge returns.
+func Merge[T any](cmp func(a, b *T) int, streams ...iter.Seq2[T, error]) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		type head struct {
+			next func() (T, error, bool)
+			v    T
+			ok   bool
+		}
+		heads := make([]head, len(streams))
+		for i, s := range streams {
+			next, stop := iter.Pull2(s)
+			defer stop()
+			heads[i].next = next
+		}
+		advance := func(h *head) error {
+			var err error
+			h.v, err, h.ok = h.next()
+			return err
+		}
+		for i := range heads {
+			if err := advance(&heads[i]); err != nil {
+				yield(zero, err)
+				return
+			}
+		}
+		for {
+			// A linear scan for the least head: there are as many
+			// streams as cores.
+			least := -1
+			for i := range heads {
+				if heads[i].ok && (least < 0 || cmp(&heads[i].v, &heads[least].v) < 0) {
+					least = i
+				}
+			}
+			if least < 0 {
+				return
+			}
+			if !yield(heads[least].v, nil) {
+				return
+			}
+			if err := advance(&heads[least]); err != nil {
+				yield(zero, err)
+				return
+			}
+		}
+	}
+}

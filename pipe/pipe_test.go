@@ -349,3 +349,102 @@ func TestChunksStopEarly(t *testing.T) {
 		t.Fatal("a value from no chunks")
 	}
 }
+
+// tagged is a value with the stream it came from.
+type tagged struct{ v, stream int }
+
+func sorted(stream int, vs ...int) iter.Seq2[tagged, error] {
+	return func(yield func(tagged, error) bool) {
+		for _, v := range vs {
+			if !yield(tagged{v, stream}, nil) {
+				return
+			}
+		}
+	}
+}
+
+func byValue(a, b *tagged) int { return a.v - b.v }
+
+func TestMergeKeepsOrderAndTies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		streams []iter.Seq2[tagged, error]
+		want    []tagged
+	}{
+		{"none", nil, nil},
+		{"one", []iter.Seq2[tagged, error]{sorted(0, 1, 2, 3)}, []tagged{{1, 0}, {2, 0}, {3, 0}}},
+		{"interleaved", []iter.Seq2[tagged, error]{sorted(0, 1, 4, 5, 9), sorted(1, 2, 3, 6)},
+			[]tagged{{1, 0}, {2, 1}, {3, 1}, {4, 0}, {5, 0}, {6, 1}, {9, 0}}},
+		{"one empty", []iter.Seq2[tagged, error]{sorted(0), sorted(1, 7, 8)}, []tagged{{7, 1}, {8, 1}}},
+		{"ties: the earlier stream first", []iter.Seq2[tagged, error]{sorted(0, 2, 2), sorted(1, 1, 2), sorted(2, 2)},
+			[]tagged{{1, 1}, {2, 0}, {2, 0}, {2, 1}, {2, 2}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []tagged
+			for v, err := range Merge(byValue, tc.streams...) {
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, v)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if got[i] != tc.want[i] {
+					t.Fatalf("got %v, want %v", got, tc.want)
+				}
+			}
+		})
+	}
+}
+
+func TestMergeEndsAtTheFirstError(t *testing.T) {
+	failing := func(yield func(tagged, error) bool) {
+		if yield(tagged{1, 1}, nil) {
+			yield(tagged{}, errors.New("boom"))
+		}
+	}
+	var got []tagged
+	var err error
+	for v, e := range Merge(byValue, sorted(0, 0, 5, 6), failing) {
+		if e != nil {
+			err = e
+			break
+		}
+		got = append(got, v)
+	}
+	if err == nil || err.Error() != "boom" {
+		t.Fatalf("error %v, want boom", err)
+	}
+	if len(got) != 2 || got[0] != (tagged{0, 0}) || got[1] != (tagged{1, 1}) {
+		t.Fatalf("before the error got %v, want the values up to it", got)
+	}
+}
+
+func TestMergeStopsEveryStream(t *testing.T) {
+	var running atomic.Int32
+	endless := func(stream int) iter.Seq2[tagged, error] {
+		return func(yield func(tagged, error) bool) {
+			running.Add(1)
+			defer running.Add(-1)
+			for i := 0; ; i++ {
+				if !yield(tagged{i, stream}, nil) {
+					return
+				}
+			}
+		}
+	}
+	n := 0
+	for _, err := range Merge(byValue, endless(0), endless(1), Ahead(endless(2))) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 10 {
+			break
+		}
+	}
+	if r := running.Load(); r != 0 {
+		t.Fatalf("%d streams still running after the merge returned", r)
+	}
+}
