@@ -91,7 +91,7 @@ type packTx struct {
 	tx     *sql.Tx
 	reads  []*reader // snapshots for the streaming read of the households, one per part
 	count  *reader   // another one, for their count read at the same time
-	ids    *idRange // the branch's member IDs, when they follow its keys
+	ids    *idRange  // the branch's member IDs, when they follow its keys
 	branch string
 	envs   *bulk
 	certs  *bulk
