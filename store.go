@@ -56,11 +56,6 @@ type Store interface {
 	Mailings(ctx context.Context, branch string) iter.Seq2[*Mailing, error]
 	UnmatchedLosses(ctx context.Context, branch string) ([]Loss, error)
 	Summary(ctx context.Context, branch string) (*Summary, error)
-	// MailSummary is Summary without the members and their decisions
-	// counted (left at zero): the export counts those from the rows of
-	// decisions.csv it writes anyway, instead of reading every decision a
-	// second time.
-	MailSummary(ctx context.Context, branch string) (*Summary, error)
 	// DVLeaks counts DV-registered members found in the bulk mailing
 	// (certificates, envelope addressees). Must be zero. (A reissue the
 	// member asked for, to an address of their choosing, is not a leak.)
@@ -160,7 +155,45 @@ type EnvelopeLine struct {
 	Member         MemberKey
 	CertificateID  string
 	ValidUntil     time.Time
+	// The envelope's send wave, its number of certificates, its flyer
+	// language and its household's employer ("" for a voluntary
+	// household): what the summary counts, read with the lines.
+	Wave, Size   int
+	Language     string
+	EmployerCode string
 }
+
+// MailCount counts the bulk mailing into a Summary from its envelope
+// lines, as EnvelopeLines yields them (an envelope's lines one after
+// another): the export writes envelopes.csv and counts summary.json from
+// the same rows, which then cannot disagree, and no second read of the
+// envelopes is needed.
+type MailCount struct {
+	sum       *Summary
+	last      string
+	employers map[string]struct{}
+}
+
+// NewMailCount counts into sum, whose mail counts it leaves to Add and
+// Done.
+func NewMailCount(sum *Summary) *MailCount {
+	return &MailCount{sum: sum, employers: map[string]struct{}{}}
+}
+
+// Add counts line's envelope at its first line.
+func (m *MailCount) Add(l *EnvelopeLine) {
+	if l.EnvelopeID == m.last {
+		return
+	}
+	m.last = l.EnvelopeID
+	m.sum.AddEnvelopes(l.Wave, l.Size, l.Language, 1)
+	if l.EmployerCode != "" {
+		m.employers[l.EmployerCode] = struct{}{}
+	}
+}
+
+// Done sets the count of employers, those of the envelopes added.
+func (m *MailCount) Done() { m.sum.Employers = len(m.employers) }
 
 // EmployerLine is one row of an employer's 対象者一覧表, with the
 // employer it is addressed to.

@@ -52,18 +52,20 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 	// branch number: envelopes and certificates are merged in ID order
 	// without joining (and scanning) the branch's members.
 	return query(ctx, s.pool, `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
-			e.symbol, e.number, c.branch_no, c.certificate_id, c.valid_until
+			e.symbol, e.number, c.branch_no, c.certificate_id, c.valid_until,
+			e.wave, e.certificates, e.language, e.employer_code
 		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id
 		WHERE e.branch_code = $1 AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`,
 		[]any{branch}, func(r pgx.Rows, l *shikaku.EnvelopeLine) error {
 			var tn int64
-			var k, n int32
+			var k, n, wave, size int32
 			var send, valid pgtype.Date
 			l.Member.Branch = branch
 			err := r.Scan(&l.EnvelopeID, &tn, &send, &k, &n, &l.PostalCode,
-				&l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.CertificateID, &valid)
+				&l.Member.Symbol, &l.Member.Number, &l.Member.BranchNo, &l.CertificateID, &valid,
+				&wave, &size, &l.Language, &l.EmployerCode)
 			l.TrackingNumber = shikaku.TrackingNumber(tn)
-			l.K, l.N = int(k), int(n)
+			l.K, l.N, l.Wave, l.Size = int(k), int(n), int(wave), int(size)
 			l.SendOn, l.ValidUntil = date(send), date(valid)
 			return err
 		})
@@ -149,7 +151,7 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 
 // Summary counts the campaign.
 func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	sum, err := s.MailSummary(ctx, branch)
+	sum, err := s.mailSummary(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +172,8 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	return sum, nil
 }
 
-// MailSummary counts the campaign's envelopes, certificates and employers.
-func (s *Store) MailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
+// mailSummary counts the campaign's envelopes, certificates and employers.
+func (s *Store) mailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
 	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err

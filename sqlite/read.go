@@ -33,7 +33,8 @@ func (s *Store) Decisions(ctx context.Context, branch string) iter.Seq2[shikaku.
 // queries to their plans.
 const (
 	envelopeLinesQuery = `SELECT e.envelope_id, e.tracking_no, e.send_on, e.k, e.n, e.postal_code,
-			e.symbol, e.number, c.branch_no, c.certificate_id, c.valid_until
+			e.symbol, e.number, c.branch_no, c.certificate_id, c.valid_until,
+			e.wave, e.certificates, e.language, e.employer_code
 		FROM envelopes e JOIN certificates c ON c.envelope_id = e.envelope_id
 		WHERE +e.branch_code = ? AND e.kind = 'bulk' ORDER BY e.envelope_id, c.position`
 	employerLinesQuery = `SELECT e.employer_code, m.symbol, m.number, m.branch_no, m.name, m.name_kana, m.relationship, e.send_on
@@ -72,6 +73,7 @@ func (s *Store) EnvelopeLines(ctx context.Context, branch string) iter.Seq2[shik
 			l.K, l.N, l.PostalCode = r.int(), r.int(), r.text()
 			l.Member = r.key(branch)
 			l.CertificateID, l.ValidUntil = r.text(), r.date()
+			l.Wave, l.Size, l.Language, l.EmployerCode = r.int(), r.int(), r.text(), r.text()
 		})
 }
 
@@ -177,7 +179,7 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 
 // Summary counts the campaign.
 func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	sum, err := s.MailSummary(ctx, branch)
+	sum, err := s.mailSummary(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
@@ -200,8 +202,8 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	return sum, rows.Err()
 }
 
-// MailSummary counts the campaign's envelopes, certificates and employers.
-func (s *Store) MailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
+// mailSummary counts the campaign's envelopes, certificates and employers.
+func (s *Store) mailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
 	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
