@@ -75,7 +75,11 @@ func TestDVLeaks(t *testing.T) {
 // upgraded prepares a fresh database with setup and reopens it after
 // undoing migrations (storetest.Upgraded).
 func upgraded(t *testing.T, setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
-	path := filepath.Join(t.TempDir(), "t.db")
+	return upgradedAt(t, filepath.Join(t.TempDir(), "t.db"), setup, undo...)
+}
+
+// upgradedAt is upgraded with the database at path.
+func upgradedAt(t *testing.T, path string, setup func(*testing.T, shikaku.Store), undo ...string) shikaku.Store {
 	open := func() (shikaku.Store, error) { return sqlite.Open(context.Background(), path) }
 	exec := func(statements []string) error {
 		db, err := sql.Open("sqlite3", path)
@@ -110,6 +114,55 @@ func TestUpgradeFillsDecisionInsured(t *testing.T) {
 		`DELETE FROM schema_migrations WHERE version >= 5`)
 	storetest.PackExtracted(t, s)
 	storetest.CheckPackSmall(t, s)
+}
+
+// TestUpgradeClustersCertificatesByEnvelope reopens a database packed
+// before migration 006, with its certificates clustered by ID, and finds
+// them clustered by envelope and position, every one of them kept, with
+// the lookups by ID and by member indexed.
+func TestUpgradeClustersCertificatesByEnvelope(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.db")
+	s := upgradedAt(t, path, storetest.PackSmall,
+		`CREATE TABLE certificates_by_id (
+			certificate_id TEXT PRIMARY KEY, envelope_id TEXT NOT NULL, position INTEGER NOT NULL,
+			member_id INTEGER NOT NULL, issued_on INTEGER NOT NULL, valid_until INTEGER NOT NULL,
+			branch_no TEXT NOT NULL DEFAULT '') WITHOUT ROWID`,
+		`INSERT INTO certificates_by_id SELECT certificate_id, envelope_id, position, member_id, issued_on, valid_until, branch_no FROM certificates`,
+		`DROP TABLE certificates`,
+		`ALTER TABLE certificates_by_id RENAME TO certificates`,
+		`CREATE INDEX certificates_envelope ON certificates (envelope_id, position)`,
+		`CREATE INDEX certificates_member ON certificates (member_id)`,
+		`DELETE FROM schema_migrations WHERE version >= 6`)
+	storetest.CheckPackSmall(t, s)
+	db, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var schema []string
+	rows, err := db.Query(`SELECT name, COALESCE(sql, '') FROM sqlite_master WHERE tbl_name = 'certificates' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name, text string
+		if err := rows.Scan(&name, &text); err != nil {
+			t.Fatal(err)
+		}
+		schema = append(schema, name+": "+strings.Join(strings.Fields(text), " "))
+	}
+	rows.Close()
+	all := strings.Join(schema, "\n")
+	for _, want := range []string{"PRIMARY KEY (envelope_id, position) ) WITHOUT ROWID",
+		"certificates_id: CREATE UNIQUE INDEX certificates_id ON certificates (certificate_id)",
+		"certificates_member: CREATE INDEX certificates_member ON certificates (member_id)"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("certificates after the upgrade:\n%s\nwant %q", all, want)
+		}
+	}
+	if strings.Contains(all, "certificates_envelope") {
+		t.Errorf("the index by envelope is still there:\n%s", all)
+	}
 }
 
 func pragma(t *testing.T, path, name string) string {
