@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/unicode/norm"
+	"golang.org/x/text/width"
+
 	"shikaku"
 	"shikaku/wareki"
 )
@@ -104,6 +107,36 @@ func TestGaiji(t *testing.T) {
 	if !errors.As(err, &ie) || ie.Total != 1 || ie.Problems[0].Line != 3 || ie.Problems[0].Column != "氏名" ||
 		!strings.Contains(ie.Problems[0].Message, "外字") {
 		t.Fatalf("want one 外字 problem on line 3, got %v", err)
+	}
+}
+
+// A replacement character written into a UTF-8 file (by a converter that
+// met a 外字 before us) is refused like one decoded here, and so is a
+// byte that is not UTF-8; a cell that merely ends in the same lead byte
+// is not.
+func TestReplacementCharacterInUTF8(t *testing.T) {
+	good := fixture(t, "members_utf8.csv")
+	lines := bytes.SplitAfter(good, []byte("\n"))
+	for _, tc := range []struct {
+		name, old, new string
+		problems       int
+	}{
+		{"U+FFFD", ",", ",\uFFFD", 1},
+		{"an invalid byte", ",", ",\xef\xbf", 1},
+		{"a valid character", ",", ",\uFFFC", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := bytes.Join([][]byte{lines[0], bytes.Replace(lines[1], []byte(tc.old), []byte(tc.new), 1)}, nil)
+			data = append(data, bytes.Join(lines[2:], nil)...)
+			_, err := readMembers(t, data, Options{File: "x.csv", Encoding: UTF8})
+			var ie *InputError
+			switch {
+			case tc.problems == 0 && err != nil && strings.Contains(err.Error(), "UTF-8"):
+				t.Fatalf("refused as not UTF-8: %v", err)
+			case tc.problems > 0 && (!errors.As(err, &ie) || !strings.Contains(err.Error(), "UTF-8 として正しくない文字")):
+				t.Fatalf("want the cell refused, got %v", err)
+			}
+		})
 	}
 }
 
@@ -272,9 +305,26 @@ func TestKatakana(t *testing.T) {
 		"ﾊﾟﾝ":        "パン",
 		"ｳﾞｨｰ":       "ヴィー",
 		"ヤマダ":        "ヤマダ",
+		// Already full width: kept as it is, trimmed.
+		"　ヤマダ・タロー　": "ヤマダ・タロー",
+		"ガッコウ　ヴァイ":  "ガッコウ　ヴァイ",
+		// Not left to the fast path: the ASCII space is widened, a
+		// voicing mark composed, ヷ kept as NFC keeps it.
+		"ヤマダ タロウ":    "ヤマダ　タロウ",
+		"カ\u3099ッコウ": "ガッコウ",
+		"ヷイン":        "ヷイン",
+		"ﾔﾏﾀﾞ　タロウ":   "ヤマダ　タロウ",
 	} {
 		if got := Katakana(in); got != want {
 			t.Errorf("Katakana(%q) = %q, want %q", in, got, want)
 		}
+		if slow := katakanaTransformed(in); slow != Katakana(in) {
+			t.Errorf("Katakana(%q) = %q, the transforms give %q", in, Katakana(in), slow)
+		}
 	}
+}
+
+// katakanaTransformed is Katakana without its fast path.
+func katakanaTransformed(s string) string {
+	return norm.NFC.String(width.Widen.String(strings.TrimSpace(s)))
 }

@@ -7,6 +7,19 @@ import (
 	"testing"
 )
 
+// FuzzKatakana: the fast path of Katakana, for names already in full-width
+// katakana, gives what widening and NFC give.
+func FuzzKatakana(f *testing.F) {
+	for _, s := range []string{"ヤマダ　タロウ", "ﾔﾏﾀﾞ", "カ\u3099", "ヷ", " ア ", "ー・", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := Katakana(s), katakanaTransformed(s); got != want {
+			t.Errorf("Katakana(%q) = %q, the transforms give %q", s, got, want)
+		}
+	})
+}
+
 // FuzzMembers feeds arbitrary bytes to the member reader: it must never
 // panic, and it must either accept every row or end with an InputError.
 func FuzzMembers(f *testing.F) {
