@@ -2,7 +2,9 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -124,5 +126,82 @@ func TestBulkTypedRows(t *testing.T) {
 	}
 	if n != 700 || sum != 700*699/2 || dated != 350 || nulls != 350 || others != 0 {
 		t.Errorf("rows %d, sum %d, dated %d, null %d, others %d", n, sum, dated, nulls, others)
+	}
+}
+
+// TestBulkRebindsOnlyWhatChanged: the full statement runs again with
+// each parameter keeping what it held when the new value is the same, and
+// every row reads back as queued: values that stay, that alternate between
+// runs, and that turn from NULL to text and back.
+func TestBulkRebindsOnlyWhatChanged(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (a TEXT, b TEXT, c TEXT, d INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		a, b string
+		c    *string
+		d    int64
+	}
+	var want []row
+	var per int
+	err := s.tx(ctx, func(tx *writeTx) error {
+		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c", "d"})
+		if err != nil {
+			return err
+		}
+		per = b.per
+		for i := range per*4 + 17 { // four full runs and a short last one
+			run, slot := i/per, i%per
+			r := row{a: "same", b: "fixed", d: 7}
+			if slot%3 == 0 {
+				r.b = fmt.Sprint("v", run%2)
+			}
+			if (run+slot)%2 == 1 {
+				c := fmt.Sprint(slot)
+				r.c = &c
+			}
+			if slot%5 == 0 {
+				r.d = int64(run)
+			}
+			want = append(want, r)
+			b.text(r.a)
+			b.text(r.b)
+			if r.c == nil {
+				b.null()
+			} else {
+				b.text(*r.c)
+			}
+			b.int(r.d)
+			if err := b.row(); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT a, b, c, d FROM t ORDER BY rowid`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	i := 0
+	for rows.Next() {
+		var got row
+		var c sql.NullString
+		if err := rows.Scan(&got.a, &got.b, &c, &got.d); err != nil {
+			t.Fatal(err)
+		}
+		w := want[i]
+		if got.a != w.a || got.b != w.b || got.d != w.d || c.Valid != (w.c != nil) || (w.c != nil && c.String != *w.c) {
+			t.Fatalf("row %d (run %d, slot %d): %v %v %v %v, want %+v", i, i/per, i%per, got.a, got.b, c, got.d, w)
+		}
+		i++
+	}
+	if i != len(want) {
+		t.Fatalf("%d rows, want %d", i, len(want))
 	}
 }

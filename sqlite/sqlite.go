@@ -274,6 +274,14 @@ type bulk struct {
 	full  *sqlite3.Stmt
 	vals  []value
 	start int // where the row being queued starts in vals
+	// bound is what each parameter of full holds from its last run:
+	// SQLite keeps bindings from one run to the next, and a parameter
+	// given the same value again is not bound again. A branch code, a
+	// kind, a language or an empty line of an address is mostly what the
+	// same row of the statement held a run before; binding a string
+	// copies it into SQLite's memory and frees the copy it replaces
+	// (about 0.2 µs each, 2.75 s of the 1 M import's writer).
+	bound []value
 }
 
 // value is a queued value.
@@ -292,6 +300,7 @@ const (
 	valueReal
 	valueText
 	valueBlob
+	valueUnbound // in bulk.bound: not known to be bound, never equal to a queued value
 )
 
 func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
@@ -304,6 +313,8 @@ func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (
 	}
 	b.full = st
 	b.vals = make([]value, 0, b.per*b.cols)
+	b.bound = make([]value, b.per*b.cols)
+	b.unbind()
 	return b, nil
 }
 
@@ -414,18 +425,40 @@ func queued(v any) (value, error) {
 }
 
 // exec binds every queued value (so no binding of the statement's last
-// run is left to clear) and runs the statement.
+// run is left to clear) and runs the statement. On the full statement, a
+// value its parameter already holds is not bound again (see bound).
 func (b *bulk) exec(st *sqlite3.Stmt) error {
+	var bound []value
+	if st == b.full {
+		bound = b.bound
+	}
 	err := b.raw(func(c *sqlite3.Conn) error {
 		for i, v := range b.vals {
+			if bound != nil && bound[i] == v {
+				continue
+			}
 			if err := bind(st, i+1, v); err != nil {
 				return err
+			}
+			if bound != nil {
+				bound[i] = v
 			}
 		}
 		return st.Exec()
 	})
+	if err != nil {
+		b.unbind()
+	}
 	b.vals, b.start = b.vals[:0], 0
 	return err
+}
+
+// unbind forgets what the full statement's parameters hold, so that its
+// next run binds every value.
+func (b *bulk) unbind() {
+	for i := range b.bound {
+		b.bound[i] = value{kind: valueUnbound}
+	}
 }
 
 // bind binds a queued value to parameter i of st.
