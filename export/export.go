@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -79,8 +80,14 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 	sum := shikaku.NewSummary(c)
 	mail := shikaku.NewMailCount(sum)
 	members, decisions := 0, map[shikaku.ReasonCode]int{}
-	jobs := []func() error{
-		func() error {
+	// In the order they start: see below.
+	jobs := []exportJob{
+		{"employers", func() error {
+			n, err := writeEmployerLists(ctx, s, c, opt.Fonts, dir)
+			res.Employers = n
+			return err
+		}},
+		{"decisions.csv", func() error {
 			return WriteCSV(filepath.Join(dir, "decisions.csv"), []string{"branch_code", "symbol", "number", "branch_no", "decision"},
 				func(w *csv.Writer) error {
 					rec := make([]string, 5)
@@ -97,8 +104,8 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 					}
 					return nil
 				})
-		},
-		func() error {
+		}},
+		{"envelopes.csv", func() error {
 			return WriteCSV(filepath.Join(dir, "envelopes.csv"), []string{"envelope_id", "tracking_no", "send_on", "k", "n", "postal_code",
 				"branch_code", "symbol", "number", "branch_no", "certificate_id", "valid_until"},
 				func(w *csv.Writer) error {
@@ -118,13 +125,8 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 					}
 					return nil
 				})
-		},
-		func() error {
-			n, err := writeEmployerLists(ctx, s, c, opt.Fonts, dir)
-			res.Employers = n
-			return err
-		},
-		func() error {
+		}},
+		{"losses_unmatched.csv", func() error {
 			var err error
 			if unmatched, err = s.UnmatchedLosses(ctx, branch); err != nil {
 				return err
@@ -138,12 +140,10 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 					}
 					return nil
 				})
-		},
+		}},
 	}
-	names := []string{"decisions.csv", "envelopes.csv", "employers", "losses_unmatched.csv"}
 	if opt.Fonts != nil {
-		names = append(names, "print")
-		jobs = append(jobs, func() error {
+		jobs = append([]exportJob{{"print", func() error {
 			enc := opt.VendorEncoding
 			if enc == "" {
 				enc = c.Print.VendorEncoding
@@ -151,17 +151,26 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 			var err error
 			res.Print, err = writePrint(ctx, s, c, opt.Fonts, dir, enc, opt.PrintProgress)
 			return err
-		})
+		}}}, jobs...)
 	}
+	// As many files are written at once as there are cores, the longest
+	// first: the printing, then the employer lists, whose sorted read
+	// comes before their first file. With every job started at once, each
+	// had an equal share of the cores and the employer lists finished
+	// alone on one core, the other idle (1 M members, export alone:
+	// 4.6-4.9 s -> 3.7-4.7 s, three alternating runs).
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	for i, job := range jobs {
 		wg.Add(1)
+		slots <- struct{}{}
 		go func() {
 			defer wg.Done()
+			defer func() { <-slots }()
 			start := time.Now()
-			errs[i] = job()
-			opt.Log.Debug("export file written", "file", names[i], "seconds", time.Since(start).Seconds())
+			errs[i] = job.run()
+			opt.Log.Debug("export file written", "file", job.name, "seconds", time.Since(start).Seconds())
 		}()
 	}
 	wg.Wait()
@@ -186,6 +195,12 @@ func Write(ctx context.Context, s shikaku.Store, branch, dir string, opt Options
 		return nil, err
 	}
 	return res, nil
+}
+
+// exportJob writes one file, or one folder of files, of the export.
+type exportJob struct {
+	name string
+	run  func() error
 }
 
 // Summary is the layout of summary.json.
