@@ -305,7 +305,9 @@ func Chunks[T any](ctx context.Context, n, workers int, read func(ctx context.Co
 // core, each sorting its share) is put back together here. Values equal
 // by cmp come from the earlier stream first. The first error of any
 // stream ends the merged one; when the consumer stops, every stream is
-// stopped before Merge returns.
+// stopped before Merge returns. Merge asks the streams for their first
+// values one after another: for their work before a first value (a
+// sort) to run at once, start them first (Start).
 func Merge[T any](cmp func(a, b *T) int, streams ...iter.Seq2[T, error]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		var zero T
