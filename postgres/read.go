@@ -151,10 +151,11 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 
 // Summary counts the campaign.
 func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	sum, err := s.mailSummary(ctx, branch)
+	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
+	sum := shikaku.NewSummary(c)
 	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = $1`, branch).Scan(&sum.Members); err != nil {
 		return nil, err
 	}
@@ -169,16 +170,6 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		}
 		sum.Decisions[shikaku.ReasonCode(r.key)] = r.n
 	}
-	return sum, nil
-}
-
-// mailSummary counts the campaign's envelopes, certificates and employers.
-func (s *Store) mailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	c, err := s.Campaign(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	sum := shikaku.NewSummary(c)
 	err = s.pool.QueryRow(ctx, `SELECT COUNT(DISTINCT employer_code) FROM envelopes
 		WHERE branch_code = $1 AND kind = 'bulk' AND employer_code <> ''`, branch).Scan(&sum.Employers)
 	if err != nil {

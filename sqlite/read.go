@@ -179,10 +179,11 @@ func (s *Store) UnmatchedLosses(ctx context.Context, branch string) ([]shikaku.L
 
 // Summary counts the campaign.
 func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	sum, err := s.mailSummary(ctx, branch)
+	c, err := s.Campaign(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
+	sum := shikaku.NewSummary(c)
 	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM members WHERE branch_code = ?`, branch).Scan(&sum.Members); err != nil {
 		return nil, err
 	}
@@ -190,31 +191,22 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var code string
 		var n int
 		if err := rows.Scan(&code, &n); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		sum.Decisions[shikaku.ReasonCode(code)] = n
 	}
-	return sum, rows.Err()
-}
-
-// mailSummary counts the campaign's envelopes, certificates and employers.
-func (s *Store) mailSummary(ctx context.Context, branch string) (*shikaku.Summary, error) {
-	c, err := s.Campaign(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	sum := shikaku.NewSummary(c)
+	rows.Close()
 	err = s.db.QueryRowContext(ctx, employersCountQuery, branch).Scan(&sum.Employers)
 	if err != nil {
 		return nil, err
 	}
 	// Sizes, waves and flyer languages in one pass over the envelopes.
-	rows, err := s.db.QueryContext(ctx, envelopeCountsQuery, branch)
+	rows, err = s.db.QueryContext(ctx, envelopeCountsQuery, branch)
 	if err != nil {
 		return nil, err
 	}
