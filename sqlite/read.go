@@ -200,7 +200,11 @@ func (s *Store) Summary(ctx context.Context, branch string) (*shikaku.Summary, e
 		}
 		sum.Decisions[shikaku.ReasonCode(code)] = n
 	}
+	err = rows.Err()
 	rows.Close()
+	if err != nil {
+		return nil, err
+	}
 	err = s.db.QueryRowContext(ctx, employersCountQuery, branch).Scan(&sum.Employers)
 	if err != nil {
 		return nil, err
