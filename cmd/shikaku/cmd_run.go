@@ -32,8 +32,9 @@ type inputs struct {
 type timing struct {
 	step    string
 	elapsed time.Duration
-	rssMiB  float64 // peak RSS of the process after the step
-	anonMiB float64 // peak anonymous memory after the step (bench only)
+	cpu     time.Duration // CPU time of the process (user and system) in the step
+	rssMiB  float64       // peak RSS of the process after the step
+	anonMiB float64       // peak anonymous memory after the step (bench only)
 }
 
 // runAll does init, import, extract, crossmatch, pack and export into a
@@ -45,13 +46,13 @@ func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *
 	// (bench --cpuprofile) can be read step by step (go tool pprof
 	// -tagfocus step=pack).
 	timed := func(step string, fn func() error) error {
-		start := time.Now()
+		start, cpu := time.Now(), processCPU()
 		pprof.SetGoroutineLabels(pprof.WithLabels(ctx, pprof.Labels("step", step)))
 		defer pprof.SetGoroutineLabels(ctx)
 		if err := fn(); err != nil {
 			return err
 		}
-		times = append(times, timing{step, time.Since(start), peakRSSMiB(), anon.MiB()})
+		times = append(times, timing{step, time.Since(start), processCPU() - cpu, peakRSSMiB(), anon.MiB()})
 		return nil
 	}
 	var s shikaku.Store

@@ -632,6 +632,43 @@ func TestUsage(t *testing.T) {
 	_ = time.Second
 }
 
+// TestBenchTable runs bench on a small branch and reads its table: a
+// row per step with wall time, CPU time and memory, and a total.
+func TestBenchTable(t *testing.T) {
+	dir := t.TempDir()
+	r := mustRun(t, dir, "bench", "--members", "3000", "--no-pdf", "--dir", filepath.Join(dir, "work"))
+	_, table, ok := strings.Cut(r.stdout, "\n  step ")
+	if !ok {
+		t.Fatalf("no table in\n%s", r.stdout)
+	}
+	if head := strings.Join(strings.Fields(strings.SplitN(table, "\n", 2)[0]), " "); head != "seconds CPU seconds peak RSS MiB peak anon MiB" {
+		t.Errorf("header: %q", strings.SplitN(table, "\n", 2)[0])
+	}
+	steps := map[string]bool{}
+	for _, line := range strings.Split(table, "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] == "database" {
+			continue
+		}
+		name := strings.Join(f[:len(f)-4], " ")
+		var nums [4]float64
+		for i, s := range f[len(f)-4:] {
+			if _, err := fmt.Sscan(s, &nums[i]); err != nil {
+				t.Errorf("%s: %q is not a number", name, s)
+			}
+		}
+		if name == "total" && (nums[0] <= 0 || nums[1] <= 0) {
+			t.Errorf("total: %v seconds, %v CPU seconds", nums[0], nums[1])
+		}
+		steps[name] = true
+	}
+	for _, want := range []string{"init", "import employers", "import members", "extract", "crossmatch", "pack", "export", "total"} {
+		if !steps[want] {
+			t.Errorf("no row for %s in\n%s", want, r.stdout)
+		}
+	}
+}
+
 // renameTarget gives the first TARGET member of a run a new name in a
 // copy of the member file, and returns the copy and the member's key.
 func renameTarget(t *testing.T, membersCSV, decisionsCSV, to, name string, skip int) string {

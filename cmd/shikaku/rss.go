@@ -20,6 +20,18 @@ func peakRSSMiB() float64 {
 	return float64(ru.Maxrss) / 1024 // Linux reports KiB
 }
 
+// processCPU is the CPU time (user and system) this process has used so
+// far, on all its threads. Unlike wall time it does not count the time a
+// step waits, so on a machine shared with noisy neighbours it compares
+// builds more steadily; it does not count a database server's work.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // anonPeak samples the process's anonymous memory (RssAnon: its heap and
 // SQLite's page caches, not mapped files) and keeps the highest value
 // seen. The kernel keeps no peak of it, so it is polled.

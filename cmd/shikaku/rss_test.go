@@ -3,6 +3,7 @@ package main
 import (
 	"runtime"
 	"testing"
+	"time"
 )
 
 func TestAnonPeakSeesHeap(t *testing.T) {
@@ -26,5 +27,22 @@ func TestAnonPeakSeesHeap(t *testing.T) {
 	runtime.GC()
 	if p.MiB() < after {
 		t.Error("the peak went down")
+	}
+}
+
+func TestProcessCPUCountsWork(t *testing.T) {
+	before := processCPU()
+	if before <= 0 {
+		t.Fatalf("CPU time so far %v", before)
+	}
+	// Spin until the wall clock has moved 100 ms: on a loaded machine the
+	// process may get less than all of it, but it gets some.
+	x := 0
+	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+		x++
+	}
+	runtime.KeepAlive(x)
+	if used := processCPU() - before; used < 10*time.Millisecond {
+		t.Errorf("a 100 ms busy loop used %v of CPU", used)
 	}
 }
