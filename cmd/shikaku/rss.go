@@ -21,9 +21,9 @@ func peakRSSMiB() float64 {
 }
 
 // processCPU is the CPU time (user and system) this process has used so
-// far, on all its threads. Unlike wall time it does not count the time a
-// step waits, so on a machine shared with noisy neighbours it compares
-// builds more steadily; it does not count a database server's work.
+// far, on all its threads. Beside wall time it tells a change that does
+// less work from one that only keeps the cores busier; it does not count
+// a database server's work.
 func processCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
