@@ -126,7 +126,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "  %-18s %10.2f %12.2f %14.0f %15.0f\n", t.step, t.elapsed.Seconds(), t.cpu.Seconds(), t.rssMiB, t.anonMiB)
 	}
 	fmt.Fprintf(e.stdout, "  %-18s %10.2f %12.2f %14.0f %15.0f\n", "total", total.Seconds(), cpu.Seconds(), peakRSSMiB(), anon.MiB())
-	if strings.HasPrefix(url, "postgres") {
+	if isPostgres(url) {
 		fmt.Fprintln(e.stdout, "  CPU seconds はこのプロセスの分だけです（PostgreSQL サーバーの CPU は含みません）")
 	}
 	if s, err := openStore(ctx, url); err == nil {

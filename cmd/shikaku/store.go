@@ -22,10 +22,15 @@ func dbURL(flagValue string) string {
 	return "sqlite:shikaku.db"
 }
 
+// isPostgres tells whether a database URL names a PostgreSQL server.
+func isPostgres(url string) bool {
+	return strings.HasPrefix(url, "postgres://") || strings.HasPrefix(url, "postgresql://")
+}
+
 // openStore opens the database of a URL: sqlite:PATH (or a plain path).
 func openStore(ctx context.Context, url string) (shikaku.Store, error) {
 	switch {
-	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+	case isPostgres(url):
 		return postgres.Open(ctx, url, redact(url))
 	case strings.HasPrefix(url, "sqlite:"):
 		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite:"), "//")
