@@ -129,11 +129,10 @@ func TestBulkTypedRows(t *testing.T) {
 	}
 }
 
-// TestBulkRebindsOnlyWhatChanged: the full statement runs again with
-// each parameter keeping what it held when the new value is the same, and
-// every row reads back as queued: values that stay, that alternate between
-// runs, and that turn from NULL to text and back.
-func TestBulkRebindsOnlyWhatChanged(t *testing.T) {
+// TestBulkRowsAcrossBatches: every row of several batches and a short
+// last one reads back as queued: values that stay, that alternate between
+// batches, and that turn from NULL to text and back.
+func TestBulkRowsAcrossBatches(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (a TEXT, b TEXT, c TEXT, d INTEGER)`); err != nil {

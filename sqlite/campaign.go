@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"shikaku"
 	"shikaku/pipe"
 )
@@ -136,7 +134,7 @@ func (s *Store) extractMembers(ctx context.Context, tx *writeTx, branch string) 
 	read := func(ctx context.Context, worker, chunk int) ([]shikaku.Member, error) {
 		from := first + int64(chunk)*extractChunk
 		out := make([]shikaku.Member, 0, extractChunk)
-		err := readers[worker].raw(ctx, func(c *sqlite3.Conn) error {
+		err := readers[worker].raw(ctx, func(c *conn) error {
 			var err error
 			out, err = appendRows(c, out, `SELECT `+extractColumns+` FROM members
 				WHERE id BETWEEN ? AND ? AND +branch_code = ? ORDER BY id`, []any{from, min(from+extractChunk-1, last), branch}, scan)
@@ -183,7 +181,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 		res.Recorded = packed
 		// Which loss keys are members of the branch, looked up in key order.
 		known := map[shikaku.MemberKey]bool{}
-		err = tx.raw(ctx, func(c *sqlite3.Conn) error {
+		err = tx.raw(ctx, func(c *conn) error {
 			lookup, err := prepare(c, `SELECT 1 FROM members WHERE branch_code = ? AND symbol = ? AND number = ? AND branch_no = ?`)
 			if err != nil {
 				return err
@@ -240,7 +238,7 @@ func (s *Store) CrossMatch(ctx context.Context, branch, file string, losses []sh
 // those removes picks into R_LOST_AFTER_EXTRACTION.
 func removeTargets(ctx context.Context, tx *writeTx, branch string, losses []shikaku.Loss, removes func(shikaku.MemberKey) bool) (int, error) {
 	removed := 0
-	err := tx.raw(ctx, func(c *sqlite3.Conn) error {
+	err := tx.raw(ctx, func(c *conn) error {
 		targets, err := prepare(c, `SELECT m.id, m.branch_no FROM members m JOIN decisions d ON d.member_id = m.id
 			WHERE m.branch_code = ? AND m.symbol = ? AND m.number = ? AND d.decision = ?`)
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 	"iter"
 	"os"
 
-	"github.com/ncruces/go-sqlite3"
-
 	"shikaku"
 	"shikaku/lifesql"
 )
@@ -97,7 +95,7 @@ func (s *Store) EmployerLines(ctx context.Context, branch string) iter.Seq2[shik
 			return
 		}
 		defer rtx.Close()
-		err = rtx.raw(ctx, func(c *sqlite3.Conn) error {
+		err = rtx.raw(ctx, func(c *conn) error {
 			employers, stop := iter.Pull2(rows(c, listEmployersQuery, []any{branch}, func(r *row, em *shikaku.Employer) {
 				em.Code, em.Name, em.PostalCode, em.Address = r.text(), r.text(), r.text(), r.text()
 				em.AddressLine2, em.Contact, em.ClosedOn = r.text(), r.text(), r.date()

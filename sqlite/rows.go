@@ -7,10 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"time"
-
-	"github.com/ncruces/go-sqlite3"
-	sqlitedriver "github.com/ncruces/go-sqlite3/driver"
 
 	"shikaku"
 	"shikaku/pipe"
@@ -26,29 +22,30 @@ import (
 
 // rawer runs fn on a SQLite connection of the store.
 type rawer interface {
-	raw(ctx context.Context, fn func(*sqlite3.Conn) error) error
+	raw(ctx context.Context, fn func(*conn) error) error
 }
 
-// onConn runs fn on the driver's connection behind conn, interruptible
-// by ctx.
-func onConn(ctx context.Context, conn *sql.Conn, fn func(*sqlite3.Conn) error) error {
-	return conn.Raw(func(dc any) error {
-		c := dc.(sqlitedriver.Conn).Raw()
-		if old := c.SetInterrupt(ctx); old != ctx {
-			defer c.SetInterrupt(old)
+// onConn runs fn on the C handle of the connection behind conn,
+// interruptible by ctx.
+func onConn(ctx context.Context, dbc *sql.Conn, fn func(*conn) error) error {
+	return dbc.Raw(func(dc any) error {
+		c, err := handleOf(ctx, dc)
+		if err != nil {
+			return err
 		}
+		defer c.interruptOn(ctx)()
 		return fn(c)
 	})
 }
 
 // raw runs fn on a connection of the pool, taken for as long as fn runs.
-func (s *Store) raw(ctx context.Context, fn func(*sqlite3.Conn) error) error {
-	conn, err := s.db.Conn(ctx)
+func (s *Store) raw(ctx context.Context, fn func(*conn) error) error {
+	dbc, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	return onConn(ctx, conn, fn)
+	defer dbc.Close()
+	return onConn(ctx, dbc, fn)
 }
 
 // reader is a connection of the pool holding a read transaction: all
@@ -62,18 +59,18 @@ type reader struct {
 // state as the writer: the read starts with the reader's first query,
 // and no other writer can commit before the holder of the lock does.
 func (s *Store) snapshot(ctx context.Context) (*reader, error) {
-	conn, err := s.db.Conn(ctx)
+	dbc, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := onConn(ctx, conn, func(c *sqlite3.Conn) error { return c.Exec(`BEGIN`) }); err != nil {
-		conn.Close()
+	if err := onConn(ctx, dbc, func(c *conn) error { return c.Exec(`BEGIN`) }); err != nil {
+		dbc.Close()
 		return nil, err
 	}
-	return &reader{conn: conn}, nil
+	return &reader{conn: dbc}, nil
 }
 
-func (r *reader) raw(ctx context.Context, fn func(*sqlite3.Conn) error) error {
+func (r *reader) raw(ctx context.Context, fn func(*conn) error) error {
 	return onConn(ctx, r.conn, fn)
 }
 
@@ -82,9 +79,11 @@ func (r *reader) raw(ctx context.Context, fn func(*sqlite3.Conn) error) error {
 // pooled connection keeps one open.
 func (r *reader) Close() error {
 	err := r.conn.Raw(func(dc any) error {
-		c := dc.(sqlitedriver.Conn).Raw()
-		c.SetInterrupt(context.Background())
-		if c.GetAutocommit() {
+		c, err := handleOf(context.Background(), dc)
+		if err != nil {
+			return errors.Join(err, driver.ErrBadConn)
+		}
+		if !c.InTransaction() {
 			return nil
 		}
 		if err := c.Exec(`ROLLBACK`); err != nil {
@@ -101,7 +100,7 @@ func stream[T any](ctx context.Context, src rawer, query string, args []any, sca
 	return func(yield func(T, error) bool) {
 		// The rows' own errors come through rows; src.raw fails only
 		// before it runs fn, when it has no connection to give.
-		err := src.raw(ctx, func(c *sqlite3.Conn) error {
+		err := src.raw(ctx, func(c *conn) error {
 			for v, err := range rows(c, query, args, scan) {
 				if !yield(v, err) || err != nil {
 					break
@@ -124,7 +123,7 @@ func background[T any](ctx context.Context, src rawer, query string, args []any,
 
 // each runs a query on c and calls fn with each row of its result until
 // fn returns false.
-func each(c *sqlite3.Conn, query string, args []any, fn func(*row) bool) error {
+func each(c *conn, query string, args []any, fn func(*row) bool) error {
 	st, err := prepare(c, query)
 	if err != nil {
 		return err
@@ -135,10 +134,10 @@ func each(c *sqlite3.Conn, query string, args []any, fn func(*row) bool) error {
 
 // stmt is a query prepared once and run many times: the cross-match
 // looks up thousands of keys.
-type stmt struct{ st *sqlite3.Stmt }
+type stmt struct{ st *cstmt }
 
-func prepare(c *sqlite3.Conn, query string) (*stmt, error) {
-	st, _, err := c.Prepare(query)
+func prepare(c *conn, query string) (*stmt, error) {
+	st, err := c.prepare(query)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", err, query)
 	}
@@ -150,27 +149,29 @@ func (s *stmt) Close() error { return s.st.Close() }
 // each runs the statement with args, and calls fn with each row of its
 // result until fn returns false.
 func (s *stmt) each(args []any, fn func(*row) bool) error {
-	st := s.st
-	if err := st.Reset(); err != nil {
-		return err
-	}
+	vals := make([]value, len(args))
 	for i, a := range args {
 		v, err := queued(a)
-		if err == nil {
-			err = bind(st, i+1, v)
-		}
 		if err != nil {
 			return fmt.Errorf("query argument %d: %w", i+1, err)
 		}
+		vals[i] = v
 	}
-	r := &row{st: st}
-	for st.Step() {
-		r.col = 0
-		if !fn(r) {
+	if err := s.st.start(vals); err != nil {
+		return err
+	}
+	defer s.st.finish()
+	f := fetcher{s: s.st}
+	var r row
+	for {
+		ok, err := f.next(&r)
+		if err != nil || !ok {
+			return err
+		}
+		if !fn(&r) {
 			return nil
 		}
 	}
-	return st.Err()
 }
 
 // exec runs a statement that returns no rows.
@@ -179,7 +180,7 @@ func (s *stmt) exec(args ...any) error {
 }
 
 // rows yields the rows of a query on c, each read by scan.
-func rows[T any](c *sqlite3.Conn, query string, args []any, scan func(*row, *T)) iter.Seq2[T, error] {
+func rows[T any](c *conn, query string, args []any, scan func(*row, *T)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		stopped := false
 		err := each(c, query, args, func(r *row) bool {
@@ -198,31 +199,13 @@ func rows[T any](c *sqlite3.Conn, query string, args []any, scan func(*row, *T))
 // appendRows appends the rows of a query on c to out, each read by scan
 // in place: a member is a large value, and copying each one from a
 // yielded value into the slice took 0.4 s of extract's CPU at 1 M.
-func appendRows[T any](c *sqlite3.Conn, out []T, query string, args []any, scan func(*row, *T)) ([]T, error) {
+func appendRows[T any](c *conn, out []T, query string, args []any, scan func(*row, *T)) ([]T, error) {
 	err := each(c, query, args, func(r *row) bool {
 		out = append(out, *new(T))
 		scan(r, &out[len(out)-1])
 		return true
 	})
 	return out, err
-}
-
-// row reads the columns of a result row in the order of its query.
-type row struct {
-	st  *sqlite3.Stmt
-	col int
-}
-
-// text is the next column as text; NULL is "".
-func (r *row) text() string {
-	r.col++
-	return r.st.ColumnText(r.col - 1)
-}
-
-// int64 is the next column as an integer; NULL is 0.
-func (r *row) int64() int64 {
-	r.col++
-	return r.st.ColumnInt64(r.col - 1)
 }
 
 func (r *row) int() int { return int(r.int64()) }
@@ -235,14 +218,4 @@ func (r *row) flag() bool { return r.int64() == 1 }
 func (r *row) key(branch string) shikaku.MemberKey {
 	h := shikaku.HouseholdKey{Branch: branch, Symbol: r.text(), Number: r.text()}
 	return shikaku.MemberKey{HouseholdKey: h, BranchNo: r.text()}
-}
-
-// date is the next column, a date stored as YYYYMMDD; NULL is the zero
-// time.
-func (r *row) date() time.Time {
-	r.col++
-	if r.st.ColumnType(r.col-1) == sqlite3.NULL {
-		return time.Time{}
-	}
-	return dateOf(r.st.ColumnInt64(r.col - 1))
 }

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
-
-	"github.com/ncruces/go-sqlite3"
 
 	"shikaku"
 )
@@ -17,8 +16,8 @@ import (
 func inTransaction(t *testing.T, s *Store) bool {
 	t.Helper()
 	var open bool
-	if err := s.raw(context.Background(), func(c *sqlite3.Conn) error {
-		open = !c.GetAutocommit()
+	if err := s.raw(context.Background(), func(c *conn) error {
+		open = c.InTransaction()
 		return nil
 	}); err != nil {
 		t.Fatal(err)
@@ -119,7 +118,7 @@ func TestPreparedStatementRunsAgain(t *testing.T) {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER, a TEXT)`); err != nil {
 		t.Fatal(err)
 	}
-	err := s.raw(ctx, func(c *sqlite3.Conn) error {
+	err := s.raw(ctx, func(c *conn) error {
 		ins, err := prepare(c, `INSERT INTO t VALUES (?, ?)`)
 		if err != nil {
 			return err
@@ -156,5 +155,133 @@ func TestPreparedStatementRunsAgain(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFetchGrowsForALargeRow: a row larger than the fetch buffer is read
+// whole, and the rows around it too.
+func TestFetchGrowsForALargeRow(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	big := strings.Repeat("鹿児島", fetchBytes/3)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (n INTEGER, a TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 600 {
+		a := fmt.Sprint("row", i)
+		if i == 300 {
+			a = big
+		}
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO t VALUES (?, ?)`, i, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for a, err := range stream(ctx, s, `SELECT n, a FROM t ORDER BY n`, nil, func(r *row, a *string) {
+		if got := r.int(); got != n {
+			t.Fatalf("row %d read as %d", n, got)
+		}
+		*a = r.text()
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprint("row", n)
+		if n == 300 {
+			want = big
+		}
+		if a != want {
+			t.Fatalf("row %d: %d bytes, want %d", n, len(a), len(want))
+		}
+		n++
+	}
+	if n != 600 {
+		t.Fatalf("read %d rows, want 600", n)
+	}
+}
+
+// TestRowConverts: a column read as another type converts as SQLite's
+// column functions do.
+func TestRowConverts(t *testing.T) {
+	s := openTemp(t)
+	type got struct {
+		text    string
+		number  int64
+		date    time.Time
+		null    string
+		nullInt int64
+		real    string
+	}
+	for g, err := range stream(context.Background(), s, `SELECT 42, '17', '20251202', NULL, NULL, 1.5`, nil, func(r *row, g *got) {
+		g.text, g.number, g.date, g.null, g.nullInt, g.real = r.text(), r.int64(), r.date(), r.text(), r.int64(), r.text()
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := got{"42", 17, time.Date(2025, 12, 2, 0, 0, 0, 0, time.UTC), "", 0, "1.5"}
+		if g != want {
+			t.Errorf("got %+v, want %+v", g, want)
+		}
+	}
+}
+
+// TestBulkConstraintFailureRollsBack: a row that breaks a constraint
+// fails the insert with SQLite's message, and nothing of the transaction
+// stays.
+func TestBulkConstraintFailureRollsBack(t *testing.T) {
+	ctx := context.Background()
+	s := openTemp(t)
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE t (k TEXT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	err := s.tx(ctx, func(tx *writeTx) error {
+		b, err := newBulk(ctx, tx, "t", []string{"k"})
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{"a", "b", "a"} {
+			if err := b.add(k); err != nil {
+				return err
+			}
+		}
+		return b.flush()
+	})
+	if err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+		t.Fatalf("err = %v, want a UNIQUE constraint failure", err)
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM t`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d rows stayed after the failure", n)
+	}
+	if inTransaction(t, s) {
+		t.Error("a pooled connection kept the failed transaction")
+	}
+}
+
+// TestCancelInterruptsAQuery: a query still running when its context is
+// cancelled stops with an error, and the connection serves the next
+// query.
+func TestCancelInterruptsAQuery(t *testing.T) {
+	s := openTemp(t)
+	s.db.SetMaxOpenConns(1)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(200*time.Millisecond, cancel)
+	start := time.Now()
+	var err error
+	for _, e := range stream(ctx, s, `WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c) SELECT COUNT(*) FROM c`, nil, func(r *row, n *int) { *n = r.int() }) {
+		err = e
+	}
+	if err == nil {
+		t.Fatal("an endless query ended without an error")
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("the query stopped after %v", d)
+	}
+	var n int
+	if err := s.db.QueryRowContext(context.Background(), `SELECT 1`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("the next query: %d, %v", n, err)
 	}
 }

@@ -1,5 +1,5 @@
-// Package sqlite is the embedded default store, on github.com/ncruces/go-sqlite3
-// (pure Go, no cgo). The schema comes from migrations embedded in the
+// Package sqlite is the embedded default store, on SQLite built from C by
+// github.com/mattn/go-sqlite3 (cgo). The schema comes from migrations embedded in the
 // binary. Every writing method is one transaction.
 package sqlite
 
@@ -19,8 +19,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ncruces/go-sqlite3"
-	sqlitedriver "github.com/ncruces/go-sqlite3/driver"
+	sqlitedriver "github.com/mattn/go-sqlite3"
 
 	"shikaku"
 	"shikaku/lifesql"
@@ -57,27 +56,32 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// the 32 KiB pages of the same day, one run each: pack 75.3 -> 81.0 s
 	// (more sorted runs to merge, not measured apart), the whole run
 	// 380.7 -> 369.8 s, peak RSS 3,813 -> 1,854 MiB.
-	q := url.Values{}
-	for _, p := range []string{
-		"journal_mode(WAL)",   // readers do not block the writer; a crash rolls back cleanly
-		"synchronous(NORMAL)", // with WAL: consistent after a crash, fsync at checkpoints
-		"busy_timeout(30000)",
-		"foreign_keys(OFF)",                      // integrity is kept by the transactions; checks would slow bulk loads
-		fmt.Sprintf("cache_size(-%d)", cacheKiB), // see above
-		"mmap_size(1073741824)",                  // reads through the page cache: measured 2x faster exports
-		"temp_store(FILE)",                       // sorts spill to files, not memory (MEMORY: 3.1 GiB held at 10 M)
-	} {
-		q.Add("_pragma", p)
+	pragmas := []string{
+		"journal_mode = WAL",   // readers do not block the writer; a crash rolls back cleanly
+		"synchronous = NORMAL", // with WAL: consistent after a crash, fsync at checkpoints
+		"busy_timeout = 30000",
+		"foreign_keys = OFF",                      // integrity is kept by the transactions; checks would slow bulk loads
+		fmt.Sprintf("cache_size = -%d", cacheKiB), // see above
+		"mmap_size = 1073741824",                  // reads through the page cache: measured 2x faster exports
+		"temp_store = FILE",                       // sorts spill to files, not memory (MEMORY: 3.1 GiB held at 10 M)
 	}
+	d := &sqlitedriver.SQLiteDriver{ConnectHook: func(c *sqlitedriver.SQLiteConn) error {
+		for _, p := range pragmas {
+			if _, err := c.Exec("PRAGMA "+p, nil); err != nil {
+				return fmt.Errorf("PRAGMA %s: %w", p, err)
+			}
+		}
+		return nil
+	}}
 	// Write transactions take the write lock at BEGIN. Then a read
 	// transaction opened right after sees exactly what the writer sees, so
 	// a step can read on one connection while it writes on another.
+	// database/sql never shares a connection between goroutines, so
+	// SQLite's own mutex per connection is left out.
+	q := url.Values{}
 	q.Set("_txlock", "immediate")
-	connector, err := (&sqlitedriver.SQLite{}).OpenConnector("file:" + path + "?" + q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("データベース %s を開けません: %w", path, err)
-	}
-	db := sql.OpenDB(memoryConnector{connector})
+	q.Set("_mutex", "no")
+	db := sql.OpenDB(connector{driver: d, dsn: "file:" + path + "?" + q.Encode()})
 	// Closing a connection frees its page cache page by page (seconds for
 	// a full cache), so the connections of parallel readers are kept for
 	// reuse instead of being closed when they fall idle.
@@ -90,15 +94,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// memoryConnector lets each connection's SQLite use up to 4 GiB of
-// address space instead of the driver's 256 MiB, so that the 1 GiB
-// memory map of mmap_size fits in it. The space is reserved, not used:
-// pages are committed as SQLite touches them.
-type memoryConnector struct{ driver.Connector }
-
-func (c memoryConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	return c.Connector.Connect(sqlite3.WithMaxMemory(ctx, 4<<30))
+// connector opens connections of one data source name on the driver.
+type connector struct {
+	driver *sqlitedriver.SQLiteDriver
+	dsn    string
 }
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c connector) Driver() driver.Driver                            { return c.driver }
 
 // cacheKiB is each connection's page cache; pack gives its writer more.
 const cacheKiB = 16384
@@ -190,10 +193,10 @@ func (s *Store) migrate(ctx context.Context) error {
 type writeTx struct {
 	*sql.Tx
 	conn  *sql.Conn
-	stmts []*sqlite3.Stmt // prepared on conn by bulk inserts, closed with the transaction
+	stmts []*cstmt // prepared on conn by bulk inserts, closed with the transaction
 }
 
-func (w *writeTx) raw(ctx context.Context, fn func(*sqlite3.Conn) error) error {
+func (w *writeTx) raw(ctx context.Context, fn func(*conn) error) error {
 	return onConn(ctx, w.conn, fn)
 }
 
@@ -211,16 +214,16 @@ func (w *writeTx) closeStatements() {
 
 // tx runs fn in a transaction, committing when it returns nil.
 func (s *Store) tx(ctx context.Context, fn func(*writeTx) error) error {
-	conn, err := s.db.Conn(ctx)
+	dbc, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
+	defer dbc.Close()
+	tx, err := dbc.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	w := &writeTx{Tx: tx, conn: conn}
+	w := &writeTx{Tx: tx, conn: dbc}
 	defer w.closeStatements()
 	if err := fn(w); err != nil {
 		tx.Rollback()
@@ -258,30 +261,22 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// bulk inserts rows with multi-row INSERT statements: far fewer round
-// trips through the driver than one statement per row. It binds the
-// values itself on the driver's SQLite statement (sql.Conn.Raw), inside
-// the transaction of its connection. database/sql's check and conversion
-// of every argument cost 1.4 s of the 8.6 s that storing a million
-// members took; the driver's own binding, and clearing every value after
-// each statement, about 0.5 s of the writer's CPU more.
+// bulk inserts rows in batches: it queues the values of many rows and
+// hands them to SQLite's C API at once, which binds and inserts them one
+// row at a time on a statement prepared once (see native.go), inside the
+// transaction of its connection. With the native engine a one-row INSERT
+// is the fastest (a million 26-column rows in C: 3.4-5.6 s one row per
+// statement, 5.0-7.1 s 256 rows per statement); what cost was the trip
+// through the driver for each value.
 type bulk struct {
 	ctx   context.Context
 	tx    *writeTx
 	table string
 	cols  int
-	per   int
-	full  *sqlite3.Stmt
+	per   int // rows per batch
+	st    *cstmt
 	vals  []value
 	start int // where the row being queued starts in vals
-	// bound is what each parameter of full holds from its last run:
-	// SQLite keeps bindings from one run to the next, and a parameter
-	// given the same value again is not bound again. A branch code, a
-	// kind, a language or an empty line of an address is mostly what the
-	// same row of the statement held a run before; binding a string
-	// copies it into SQLite's memory and frees the copy it replaces
-	// (about 0.2 µs each, 2.75 s of the 1 M import's writer).
-	bound []value
 }
 
 // value is a queued value.
@@ -300,47 +295,26 @@ const (
 	valueReal
 	valueText
 	valueBlob
-	valueUnbound // in bulk.bound: not known to be bound, never equal to a queued value
 )
 
 func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
 	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
-	b.per = max(1, 30000/b.cols) // SQLite allows 32766 parameters
-	b.per = min(b.per, 256)
-	st, err := b.prepare(b.per)
-	if err != nil {
-		return nil, err
-	}
-	b.full = st
-	b.vals = make([]value, 0, b.per*b.cols)
-	b.bound = make([]value, b.per*b.cols)
-	b.unbind()
-	return b, nil
-}
-
-func (b *bulk) sql(rows int) string {
-	one := "(" + strings.Repeat("?,", b.cols-1) + "?)"
-	// OR ROLLBACK: a constraint failure ends the whole transaction, which is
-	// what every bulk step wants anyway, and it spares SQLite the statement
-	// journal it keeps to undo half of a multi-row INSERT.
-	return "INSERT OR ROLLBACK INTO " + b.table + " VALUES " + strings.Repeat(one+",", rows-1) + one
-}
-
-// raw runs fn on the SQLite connection of the transaction.
-func (b *bulk) raw(fn func(*sqlite3.Conn) error) error { return b.tx.raw(b.ctx, fn) }
-
-func (b *bulk) prepare(rows int) (*sqlite3.Stmt, error) {
-	var st *sqlite3.Stmt
-	err := b.raw(func(c *sqlite3.Conn) error {
+	b.per = 256
+	// OR ROLLBACK: a constraint failure ends the whole transaction, which
+	// is what every bulk step wants anyway, and it spares SQLite the
+	// statement journal.
+	query := "INSERT OR ROLLBACK INTO " + b.table + " VALUES (" + strings.Repeat("?,", b.cols-1) + "?)"
+	err := tx.raw(ctx, func(c *conn) error {
 		var err error
-		st, _, err = c.Prepare(b.sql(rows))
+		b.st, err = c.prepare(query)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bulk insert into %s: %w", b.table, err)
 	}
-	b.tx.stmts = append(b.tx.stmts, st)
-	return st, nil
+	tx.stmts = append(tx.stmts, b.st)
+	b.vals = make([]value, 0, b.per*b.cols)
+	return b, nil
 }
 
 // add queues one row. Values other than the common string, int64, int
@@ -374,15 +348,15 @@ func (b *bulk) date(t time.Time) {
 	b.int(dateInt(t))
 }
 
-// row ends the row queued since the last one, and runs the statement
-// when it is full.
+// row ends the row queued since the last one, and inserts the batch when
+// it is full.
 func (b *bulk) row() error {
 	if n := len(b.vals) - b.start; n != b.cols {
 		b.vals = b.vals[:b.start]
 		return fmt.Errorf("bulk insert into %s: a row of %d values for %d columns", b.table, n, b.cols)
 	}
 	if len(b.vals) == b.per*b.cols {
-		if err := b.exec(b.full); err != nil {
+		if err := b.exec(); err != nil {
 			return err
 		}
 	}
@@ -424,69 +398,23 @@ func queued(v any) (value, error) {
 	return value{}, fmt.Errorf("unsupported value %T", v)
 }
 
-// exec binds every queued value (so no binding of the statement's last
-// run is left to clear) and runs the statement. On the full statement, a
-// value its parameter already holds is not bound again (see bound).
-func (b *bulk) exec(st *sqlite3.Stmt) error {
-	var bound []value
-	if st == b.full {
-		bound = b.bound
-	}
-	err := b.raw(func(c *sqlite3.Conn) error {
-		for i, v := range b.vals {
-			if bound != nil && bound[i] == v {
-				continue
-			}
-			if err := bind(st, i+1, v); err != nil {
-				return err
-			}
-			if bound != nil {
-				bound[i] = v
-			}
-		}
-		return st.Exec()
-	})
-	if err != nil {
-		b.unbind()
-	}
+// exec inserts the queued rows.
+func (b *bulk) exec() error {
+	err := b.tx.raw(b.ctx, func(*conn) error { return b.st.insert(b.vals, b.cols) })
 	b.vals, b.start = b.vals[:0], 0
-	return err
-}
-
-// unbind forgets what the full statement's parameters hold, so that its
-// next run binds every value.
-func (b *bulk) unbind() {
-	for i := range b.bound {
-		b.bound[i] = value{kind: valueUnbound}
+	if err != nil {
+		return fmt.Errorf("bulk insert into %s: %w", b.table, err)
 	}
+	return nil
 }
 
-// bind binds a queued value to parameter i of st.
-func bind(st *sqlite3.Stmt, i int, v value) error {
-	switch v.kind {
-	case valueText:
-		return st.BindText(i, v.s)
-	case valueInt:
-		return st.BindInt64(i, v.i)
-	case valueReal:
-		return st.BindFloat(i, v.f)
-	case valueBlob:
-		return st.BindBlob(i, []byte(v.s))
-	}
-	return st.BindNull(i)
-}
-
-// flush inserts the rows still queued. The statements are closed with
-// the transaction.
+// flush inserts the rows still queued. The statement is closed with the
+// transaction.
 func (b *bulk) flush() error {
 	if len(b.vals) == 0 {
 		return nil
 	}
-	st, err := b.prepare(len(b.vals) / b.cols)
-	if err != nil {
-		return err
-	}
-	return b.exec(st)
+	return b.exec()
 }
 
 // stepDone reports whether a step has been recorded for a branch.

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	_ "github.com/ncruces/go-sqlite3/driver"
-
 	"shikaku"
 	"shikaku/sqlite"
 	"shikaku/storetest"
