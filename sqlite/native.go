@@ -214,8 +214,12 @@ func init() {
 }
 
 // conn is the C handle of a connection that database/sql holds: valid for
-// as long as the caller holds that connection (sql.Conn.Raw).
-type conn struct{ db *C.sqlite3 }
+// as long as the caller holds that connection (sql.Conn.Raw), with the
+// context of that use.
+type conn struct {
+	db  *C.sqlite3
+	ctx context.Context
+}
 
 // handleOf asks a driver connection for its C handle.
 func handleOf(ctx context.Context, dc any) (*conn, error) {
@@ -236,7 +240,7 @@ func handleOf(ctx context.Context, dc any) (*conn, error) {
 	if !ok || h == 0 {
 		return nil, fmt.Errorf("sqlite: no connection handle (%v)", v[0])
 	}
-	return &conn{db: C.shk_db(C.int64_t(h))}, nil
+	return &conn{db: C.shk_db(C.int64_t(h)), ctx: ctx}, nil
 }
 
 // apiError is an error of SQLite's C API with its extended result code.
@@ -247,11 +251,24 @@ type apiError struct {
 
 func (e *apiError) Error() string { return fmt.Sprintf("sqlite: %s (%d)", e.msg, e.code) }
 
+// codeInterrupt is SQLITE_INTERRUPT: a statement stopped by interruptOn.
+const codeInterrupt = 9
+
 func (c *conn) error(rc C.int) error {
 	if rc == C.SHK_OK || rc == C.SHK_DONE || rc == C.SHK_ROW {
 		return nil
 	}
-	return &apiError{code: int(C.sqlite3_extended_errcode(c.db)), msg: C.GoString(C.sqlite3_errmsg(c.db))}
+	return c.cancelled(&apiError{code: int(C.sqlite3_extended_errcode(c.db)), msg: C.GoString(C.sqlite3_errmsg(c.db))})
+}
+
+// cancelled is err, or for a statement interrupted because the context
+// ended, the context's error with err: callers ask whether they were
+// cancelled, not whether SQLite was interrupted.
+func (c *conn) cancelled(err *apiError) error {
+	if err.code&0xff == codeInterrupt && c.ctx.Err() != nil {
+		return fmt.Errorf("%w: %w", c.ctx.Err(), err)
+	}
+	return err
 }
 
 // interruptOn interrupts the statements of c when ctx ends, until the
@@ -287,7 +304,7 @@ func (c *conn) Exec(query string) error {
 		if msg != nil {
 			m = C.GoString(msg)
 		}
-		return &apiError{code: int(C.sqlite3_extended_errcode(c.db)), msg: m}
+		return c.cancelled(&apiError{code: int(C.sqlite3_extended_errcode(c.db)), msg: m})
 	}
 	return nil
 }
