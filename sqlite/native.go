@@ -339,10 +339,7 @@ func (s *cstmt) Close() error {
 	}
 	rc := C.sqlite3_finalize(s.st)
 	s.st = nil
-	if rc != C.SHK_OK {
-		return &apiError{code: int(rc), msg: "finalize"}
-	}
-	return nil
+	return s.c.error(rc) // the error of the statement's last run, if any
 }
 
 // insert runs an INSERT of cols parameters once per row of vals.
@@ -362,8 +359,7 @@ func (s *cstmt) start(args []value) error {
 	return s.c.error(C.shk_start(s.st, (*C.uchar)(unsafe.Pointer(&s.args[0])), C.int(len(args))))
 }
 
-// finish resets the statement and clears its arguments, which point into
-// Go memory.
+// finish resets the statement and frees the copies of its arguments.
 func (s *cstmt) finish() {
 	C.sqlite3_reset(s.st)
 	C.sqlite3_clear_bindings(s.st)
