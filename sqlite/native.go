@@ -1,12 +1,13 @@
 package sqlite
 
-// The bulk paths (multi-row inserts, streaming reads) talk to SQLite's C
-// API directly, a batch of rows per cgo call: binding or reading each
-// value through the driver costs a cgo call per value, which ate the
-// native engine's lead (a million 26-column rows inserted: 10.7-11.0 s
-// through mattn's driver, 3.4-5.6 s in C). The SQLite linked is the one
-// github.com/mattn/go-sqlite3 compiles; this file only declares the few
-// functions of its C API that it calls.
+// The bulk paths (bulk inserts, streaming reads) talk to SQLite's C API
+// directly, a batch of rows per cgo call. Through the driver, every bound
+// value and every column read is a cgo call of its own, which ate the
+// native engine's lead: a million 26-column rows took as long through
+// mattn's driver as through the translated WebAssembly one (2026-11-28),
+// and 3.2-5.6 s in C, against 5.4-10.9 s translated (2026-11-29). The
+// SQLite linked is the one github.com/mattn/go-sqlite3 compiles; this
+// file only declares the few functions of its C API that it calls.
 
 /*
 #include <stdint.h>

@@ -265,7 +265,7 @@ func boolInt(b bool) int {
 // hands them to SQLite's C API at once, which binds and inserts them one
 // row at a time on a statement prepared once (see native.go), inside the
 // transaction of its connection. With the native engine a one-row INSERT
-// is the fastest (a million 26-column rows in C: 3.4-5.6 s one row per
+// is the fastest (a million 26-column rows in C: 3.2-5.6 s one row per
 // statement, 5.0-7.1 s 256 rows per statement); what cost was the trip
 // through the driver for each value.
 type bulk struct {
