@@ -13,19 +13,20 @@ import (
 )
 
 // The bulk reads (extract's members, pack's targets, the export's files)
-// step the driver's own statements (sql.Conn.Raw) and read each column
-// into its field. Through database/sql, every column of every row was
-// boxed into an interface, converted and copied again by Scan: at 1 M
+// step statements of their own on the connection's C handle (reached
+// inside sql.Conn.Raw, see native.go), fetched in batches, and read each
+// column into its field. Through database/sql, every column of every row
+// was boxed into an interface, converted and copied again by Scan: at 1 M
 // members, reading all columns of members took 3.3-3.6 s that way and
-// 1.9-2.0 s stepped directly; the decisions of the export 0.82 against
-// 0.45-0.54 s.
+// 1.9-2.0 s stepped directly (2026-11-28, on the earlier driver); the
+// decisions of the export 0.82 against 0.45-0.54 s.
 
 // rawer runs fn on a SQLite connection of the store.
 type rawer interface {
 	raw(ctx context.Context, fn func(*conn) error) error
 }
 
-// onConn runs fn on the C handle of the connection behind conn,
+// onConn runs fn on the C handle of the connection behind dbc,
 // interruptible by ctx.
 func onConn(ctx context.Context, dbc *sql.Conn, fn func(*conn) error) error {
 	return dbc.Raw(func(dc any) error {
