@@ -374,12 +374,12 @@ const (
 	fetchBytes = 64 << 10
 )
 
-// fetcher reads the rows of a started statement in batches.
+// fetcher reads the rows of a started statement in batches, into the
+// statement's buffer.
 type fetcher struct {
 	s       *cstmt
-	buf     []byte
 	pending C.int
-	rows    int // rows left in buf
+	rows    int // rows left in s.rows
 	off     int
 	done    bool
 }
@@ -390,19 +390,16 @@ func (f *fetcher) next(r *row) (bool, error) {
 		if f.done {
 			return false, nil
 		}
-		if f.buf == nil {
-			if f.s.rows == nil {
-				f.s.rows = make([]byte, fetchBytes)
-			}
-			f.buf = f.s.rows
+		if f.s.rows == nil {
+			f.s.rows = make([]byte, fetchBytes)
 		}
 		for {
+			buf := f.s.rows
 			var used C.int64_t
 			var n C.int
-			rc := C.shk_fetch(f.s.st, (*C.uchar)(unsafe.Pointer(&f.buf[0])), C.int64_t(len(f.buf)), fetchRows, &f.pending, &used, &n)
+			rc := C.shk_fetch(f.s.st, (*C.uchar)(unsafe.Pointer(&buf[0])), C.int64_t(len(buf)), fetchRows, &f.pending, &used, &n)
 			if rc == -1 {
-				f.buf = make([]byte, int(used))
-				f.s.rows = f.buf
+				f.s.rows = make([]byte, int(used))
 				continue
 			}
 			if rc != C.SHK_ROW && rc != C.SHK_DONE {
@@ -416,8 +413,9 @@ func (f *fetcher) next(r *row) (bool, error) {
 			return false, nil
 		}
 	}
-	size := int(binary.LittleEndian.Uint32(f.buf[f.off:]))
-	r.buf = f.buf[f.off+4 : f.off+size]
+	buf := f.s.rows
+	size := int(binary.LittleEndian.Uint32(buf[f.off:]))
+	r.buf = buf[f.off+4 : f.off+size]
 	f.off += size
 	f.rows--
 	return true, nil
