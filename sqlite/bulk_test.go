@@ -144,13 +144,12 @@ func TestBulkRowsAcrossBatches(t *testing.T) {
 		d    int64
 	}
 	var want []row
-	var per int
+	per := bulkRows
 	err := s.tx(ctx, func(tx *writeTx) error {
 		b, err := newBulk(ctx, tx, "t", []string{"a", "b", "c", "d"})
 		if err != nil {
 			return err
 		}
-		per = b.per
 		for i := range per*4 + 17 { // four full runs and a short last one
 			run, slot := i/per, i%per
 			r := row{a: "same", b: "fixed", d: 7}

@@ -1,6 +1,6 @@
 // Package sqlite is the embedded default store, on SQLite built from C by
-// github.com/mattn/go-sqlite3 (cgo). The schema comes from migrations embedded in the
-// binary. Every writing method is one transaction.
+// github.com/mattn/go-sqlite3 (cgo). The schema comes from migrations
+// embedded in the binary. Every writing method is one transaction.
 package sqlite
 
 import (
@@ -268,12 +268,14 @@ func boolInt(b bool) int {
 // is the fastest (a million 26-column rows in C: 3.2-5.6 s one row per
 // statement, 5.0-7.1 s 256 rows per statement); what cost was the trip
 // through the driver for each value.
+// bulkRows is how many rows bulk queues before it hands them to C.
+const bulkRows = 256
+
 type bulk struct {
 	ctx   context.Context
 	tx    *writeTx
 	table string
 	cols  int
-	per   int // rows per batch
 	st    *cstmt
 	vals  []value
 	start int // where the row being queued starts in vals
@@ -299,7 +301,6 @@ const (
 
 func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
 	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
-	b.per = 256
 	// OR ROLLBACK: a constraint failure ends the whole transaction, which
 	// is what every bulk step wants anyway, and it spares SQLite the
 	// statement journal.
@@ -313,7 +314,7 @@ func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (
 		return nil, fmt.Errorf("bulk insert into %s: %w", b.table, err)
 	}
 	tx.stmts = append(tx.stmts, b.st)
-	b.vals = make([]value, 0, b.per*b.cols)
+	b.vals = make([]value, 0, bulkRows*b.cols)
 	return b, nil
 }
 
@@ -355,7 +356,7 @@ func (b *bulk) row() error {
 		b.vals = b.vals[:b.start]
 		return fmt.Errorf("bulk insert into %s: a row of %d values for %d columns", b.table, n, b.cols)
 	}
-	if len(b.vals) == b.per*b.cols {
+	if len(b.vals) == bulkRows*b.cols {
 		if err := b.exec(); err != nil {
 			return err
 		}
