@@ -300,11 +300,21 @@ const (
 )
 
 func newBulk(ctx context.Context, tx *writeTx, table string, columns []string) (*bulk, error) {
+	return newBulkUpsert(ctx, tx, table, columns, "")
+}
+
+// newBulkUpsert is newBulk whose rows update the row they conflict with
+// as upsert says (an ON CONFLICT clause), instead of failing.
+func newBulkUpsert(ctx context.Context, tx *writeTx, table string, columns []string, upsert string) (*bulk, error) {
 	b := &bulk{ctx: ctx, tx: tx, table: table + " (" + strings.Join(columns, ", ") + ")", cols: len(columns)}
 	// OR ROLLBACK: a constraint failure ends the whole transaction, which
 	// is what every bulk step wants anyway, and it spares SQLite the
-	// statement journal.
+	// statement journal. An upsert clause takes over the constraint it
+	// names; OR ROLLBACK still holds for the others.
 	query := "INSERT OR ROLLBACK INTO " + b.table + " VALUES (" + strings.Repeat("?,", b.cols-1) + "?)"
+	if upsert != "" {
+		query += " " + upsert
+	}
 	err := tx.raw(ctx, func(c *conn) error {
 		var err error
 		b.st, err = c.prepare(query)

@@ -520,7 +520,10 @@ func testEmployerLines(t *testing.T, s shikaku.Store) {
 	}
 	mustImport(t, s, ms)
 	if _, err := s.ImportEmployers(ctx, func(yield func(*shikaku.Employer, error) bool) {
-		yield(&shikaku.Employer{Code: "E2", Name: "第二商事", PostalCode: "8900054", Address: "鹿児島市", Contact: "総務課", ClosedOn: day(2025, 6, 30)}, nil)
+		// E1 again: a later file updates what an earlier one said.
+		if yield(&shikaku.Employer{Code: "E2", Name: "第二商事", PostalCode: "8900054", Address: "鹿児島市", Contact: "総務課", ClosedOn: day(2025, 6, 30)}, nil) {
+			yield(&shikaku.Employer{Code: "E1", Name: "株式会社テスト九州", PostalCode: "8920816", Address: "鹿児島市山下町"}, nil)
+		}
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +551,7 @@ func testEmployerLines(t *testing.T, s shikaku.Store) {
 		em := l.Employer
 		switch l.EmployerCode {
 		case "E1":
-			if em.Code != "E1" || em.Name != "株式会社テスト" || em.PostalCode != "8900053" {
+			if em.Code != "E1" || em.Name != "株式会社テスト九州" || em.PostalCode != "8920816" || em.Address != "鹿児島市山下町" {
 				t.Errorf("E1's line carries %+v", em)
 			}
 		case "E2":
