@@ -37,11 +37,20 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		// (envelopes_household, certificates_member). Once they outgrow
 		// the page cache, every insert reads a page back and dirty pages
 		// spill to the log mid-transaction: at 10 M members pack took
-		// 112 s, 59 s of it system time. See packCacheKiB.
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, packCacheKiB(d.Members))); err != nil {
+		// 112 s, 59 s of it system time. When no envelope is stored yet
+		// (the first branch packed in the database), the two are dropped
+		// and built after the load, one sort each; otherwise the writer
+		// gets a page cache that holds them (packCacheKiB).
+		deferred, err := deferRandomIndexes(ctx, tx)
+		if err != nil {
 			return err
 		}
-		defer tx.conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+		if !deferred {
+			if _, err := tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA cache_size = -%d`, packCacheKiB(d.Members))); err != nil {
+				return err
+			}
+			defer tx.conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA cache_size = -%d`, cacheKiB))
+		}
 		ins, err := newPackTx(ctx, tx, branch)
 		if err != nil {
 			return err
@@ -68,10 +77,54 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if err := ins.flush(); err != nil {
 			return err
 		}
+		if deferred {
+			if err := buildRandomIndexes(ctx, tx); err != nil {
+				return err
+			}
+		}
 		detail, _ := json.Marshal(map[string]int{"households": res.Households, "envelopes": res.Envelopes, "certificates": res.Certificates})
 		return recordStep(ctx, tx.Tx, branch, shikaku.StepPack, string(detail))
 	})
 	return res, err
+}
+
+// randomIndexes are the indexes pack fills in random order, as the
+// migrations define them.
+var randomIndexes = []struct{ name, definition string }{
+	{"envelopes_household", `CREATE INDEX envelopes_household ON envelopes (branch_code, symbol, number)`},
+	{"certificates_member", `CREATE INDEX certificates_member ON certificates (member_id)`},
+}
+
+// deferRandomIndexes drops the random-order indexes when no envelope or
+// certificate is stored, and reports whether it did. Building them
+// afterwards reads only the new rows then; with other branches' rows
+// stored, it would sort theirs again too.
+func deferRandomIndexes(ctx context.Context, tx *writeTx) (bool, error) {
+	var empty bool
+	if err := tx.QueryRowContext(ctx, `SELECT NOT EXISTS (SELECT 1 FROM envelopes) AND NOT EXISTS (SELECT 1 FROM certificates)`).Scan(&empty); err != nil {
+		return false, err
+	}
+	if !empty {
+		return false, nil
+	}
+	for _, ix := range randomIndexes {
+		if _, err := tx.ExecContext(ctx, `DROP INDEX `+ix.name); err != nil {
+			return false, fmt.Errorf("索引 %s を外せません: %w", ix.name, err)
+		}
+	}
+	return true, nil
+}
+
+// buildRandomIndexes builds the indexes deferRandomIndexes dropped, in
+// the pack's transaction: a crash before the commit leaves them as they
+// were.
+func buildRandomIndexes(ctx context.Context, tx *writeTx) error {
+	for _, ix := range randomIndexes {
+		if _, err := tx.ExecContext(ctx, ix.definition); err != nil {
+			return fmt.Errorf("索引 %s を作れません: %w", ix.name, err)
+		}
+	}
+	return nil
 }
 
 // packCachePerMember is the pack writer's page cache per member of the

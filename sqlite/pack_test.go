@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -30,6 +32,9 @@ func TestPackCacheIsRestored(t *testing.T) {
 	packCachePerMember = 1 << 20 // a MiB per member
 	ctx := context.Background()
 	s, c := extracted(t, 40)
+	// Another branch packed first: the writer then fills the indexes as it
+	// goes (see deferRandomIndexes).
+	packOther(t, s)
 	var during int
 	_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
 		if err := tx.(*packTx).tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&during); err != nil {
@@ -65,6 +70,103 @@ func TestPackCacheIsRestored(t *testing.T) {
 	}
 	for _, c := range conns {
 		c.Close()
+	}
+}
+
+// packOther imports, extracts and packs a small branch 47.
+func packOther(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("47", 5))); err != nil {
+		t.Fatal(err)
+	}
+	c := storetest.Campaign("47", 5647700000)
+	rules := c.Rules()
+	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := s.Pack(ctx, "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	}); err != nil || res.Envelopes == 0 {
+		t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
+	}
+}
+
+// indexSQL is the definition of each random-order index in the database,
+// "" when it is missing.
+func indexSQL(t *testing.T, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) []string {
+	t.Helper()
+	var out []string
+	for _, ix := range randomIndexes {
+		var def string
+		err := q.QueryRowContext(context.Background(), `SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = ?`, ix.name).Scan(&def)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
+		out = append(out, def)
+	}
+	return out
+}
+
+// The first pack of a database builds the random-order indexes after its
+// load, as the migrations define them; a pack that fails leaves them as
+// they were; a pack after another branch's keeps them up as it goes.
+func TestRandomIndexesDeferredOnFirstPack(t *testing.T) {
+	ctx := context.Background()
+	var defined []string
+	for _, ix := range randomIndexes {
+		defined = append(defined, ix.definition)
+	}
+	for _, tc := range []struct {
+		name       string
+		otherFirst bool
+		fail       bool
+		during     []string // the indexes inside the pack's transaction
+	}{
+		{"first pack", false, false, []string{"", ""}},
+		{"first pack fails", false, true, []string{"", ""}},
+		{"after another branch", true, false, defined},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := extracted(t, 40)
+			if got := indexSQL(t, s.db); !slices.Equal(got, defined) {
+				t.Fatalf("the migrations define %q, randomIndexes %q", got, defined)
+			}
+			if tc.otherFirst {
+				packOther(t, s)
+			}
+			var during []string
+			_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+				during = indexSQL(t, tx.(*packTx).tx)
+				res, err := shikaku.PackCampaign(ctx, c, tx, nil)
+				if tc.fail && err == nil {
+					err = errors.New("stopped on purpose")
+				}
+				return res, err
+			})
+			if (err != nil) != tc.fail {
+				t.Fatalf("pack: %v", err)
+			}
+			if !slices.Equal(during, tc.during) {
+				t.Errorf("during pack the indexes were %q, want %q", during, tc.during)
+			}
+			if got := indexSQL(t, s.db); !slices.Equal(got, defined) {
+				t.Errorf("after pack the indexes are %q, want %q", got, defined)
+			}
+			var bad string
+			if err := s.db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&bad); err != nil || bad != "ok" {
+				t.Errorf("integrity_check: %s %v", bad, err)
+			}
+			var envelopes, byHousehold int
+			if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*), (SELECT COUNT(*) FROM envelopes INDEXED BY envelopes_household WHERE branch_code = '46') FROM envelopes WHERE branch_code = '46'`).Scan(&envelopes, &byHousehold); err != nil {
+				t.Fatal(err)
+			}
+			if tc.fail != (envelopes == 0) || envelopes != byHousehold {
+				t.Errorf("%d envelopes of branch 46, %d through envelopes_household", envelopes, byHousehold)
+			}
+		})
 	}
 }
 
