@@ -26,7 +26,8 @@ func TestPackCacheKiB(t *testing.T) {
 }
 
 // Pack's writer works with its larger page cache, and its connection goes
-// back to the pool with the cache every connection has.
+// back to the pool with the cache and the single sorter thread every
+// connection has.
 func TestPackCacheIsRestored(t *testing.T) {
 	defer func(n int) { packCachePerMember = n }(packCachePerMember)
 	packCachePerMember = 1 << 20 // a MiB per member
@@ -66,6 +67,10 @@ func TestPackCacheIsRestored(t *testing.T) {
 		}
 		if n != -cacheKiB {
 			t.Errorf("a connection in the pool has cache_size %d after pack, want %d", n, -cacheKiB)
+		}
+		// packOther's first pack built its indexes with more threads.
+		if err := conn.QueryRowContext(ctx, `PRAGMA threads`).Scan(&n); err != nil || n != 0 {
+			t.Errorf("a connection in the pool has threads %d after pack, want 0 (%v)", n, err)
 		}
 	}
 	for _, c := range conns {
