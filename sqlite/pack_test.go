@@ -81,18 +81,8 @@ func TestPackCacheIsRestored(t *testing.T) {
 // packOther imports, extracts and packs a small branch 47.
 func packOther(t *testing.T, s *Store) {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("47", 5))); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.Campaign("47", 5647700000)
-	rules := c.Rules()
-	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
-		t.Fatal(err)
-	}
-	if res, err := s.Pack(ctx, "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-		return shikaku.PackCampaign(ctx, c, tx, nil)
-	}); err != nil || res.Envelopes == 0 {
+	c := extractBranch(t, s, "47", 5, 5647700000)
+	if res, err := packCampaign(context.Background(), s, c); err != nil || res.Envelopes == 0 {
 		t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
 	}
 }
