@@ -174,9 +174,7 @@ type importDetail struct {
 
 // importRecord reads what the import step recorded of a branch; a branch
 // imported by an older version, or not imported, has no IDs.
-func importRecord(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, branch string) (importDetail, error) {
+func importRecord(ctx context.Context, q rowQuerier, branch string) (importDetail, error) {
 	var d importDetail
 	var detail string
 	err := q.QueryRowContext(ctx, `SELECT detail FROM steps WHERE branch_code = ? AND step = ?`, branch, shikaku.StepImport).Scan(&detail)

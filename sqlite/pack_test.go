@@ -89,9 +89,7 @@ func packOther(t *testing.T, s *Store) {
 
 // indexSQL is the definition of each random-order index in the database,
 // "" when it is missing.
-func indexSQL(t *testing.T, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) []string {
+func indexSQL(t *testing.T, q rowQuerier) []string {
 	t.Helper()
 	var out []string
 	for _, ix := range randomIndexes {

@@ -438,10 +438,14 @@ func (b *bulk) flush() error {
 	return b.exec()
 }
 
-// stepDone reports whether a step has been recorded for a branch.
-func stepDone(ctx context.Context, q interface {
+// rowQuerier is a database, connection or transaction, for queries of
+// one row.
+type rowQuerier interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, branch, step string) (bool, error) {
+}
+
+// stepDone reports whether a step has been recorded for a branch.
+func stepDone(ctx context.Context, q rowQuerier, branch, step string) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM steps WHERE branch_code = ? AND step = ?`, branch, step).Scan(&n)
 	return n > 0, err
