@@ -271,6 +271,9 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// bulkRows is how many rows bulk queues before it hands them to C.
+const bulkRows = 256
+
 // bulk inserts rows in batches: it queues the values of many rows and
 // hands them to SQLite's C API at once, which binds and inserts them one
 // row at a time on a statement prepared once (see native.go), inside the
@@ -278,9 +281,6 @@ func boolInt(b bool) int {
 // is the fastest (a million 26-column rows in C: 3.2-5.6 s one row per
 // statement, 5.0-7.1 s 256 rows per statement); what cost was the trip
 // through the driver for each value.
-// bulkRows is how many rows bulk queues before it hands them to C.
-const bulkRows = 256
-
 type bulk struct {
 	ctx   context.Context
 	tx    *writeTx
