@@ -6,6 +6,15 @@ import (
 	"iter"
 )
 
+// CheckInsured: a household's first member, by key, must be its insured
+// person (branch number 00), whom every rule and envelope refers to.
+func (h *Household) CheckInsured() error {
+	if !h.Members[0].Key.Insured() {
+		return fmt.Errorf("世帯 %s に被保険者（枝番 00）がいません", h.Key())
+	}
+	return nil
+}
+
 // GroupHouseholds groups members, given sorted by key, into households.
 // The yielded Household is reused: it is valid until the next one.
 func GroupHouseholds(members iter.Seq2[Member, error]) iter.Seq2[*Household, error] {
@@ -15,8 +24,8 @@ func GroupHouseholds(members iter.Seq2[Member, error]) iter.Seq2[*Household, err
 			if len(h.Members) == 0 {
 				return true
 			}
-			if !h.Members[0].Key.Insured() {
-				return yield(nil, fmt.Errorf("世帯 %s に被保険者（枝番 00）がいません", h.Key()))
+			if err := h.CheckInsured(); err != nil {
+				return yield(nil, err)
 			}
 			ok := yield(&h, nil)
 			h.Members = h.Members[:0]

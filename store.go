@@ -66,6 +66,18 @@ type Store interface {
 	Lifecycle(ctx context.Context, branch string, fn func(LifeTx) error) error
 }
 
+// ImportExtractor is a Store that can decide a campaign's members while it
+// imports them, so that extract need not read every member back: run
+// imports and extracts one after the other on a fresh database.
+type ImportExtractor interface {
+	// ImportAndExtract is ImportMembers followed by Extract of c's branch,
+	// in one transaction, with the same results. It decides while
+	// importing only when the rows of c's branch come in key order (each
+	// household together); otherwise it imports alone and returns nil
+	// decisions, and Extract is still to run.
+	ImportAndExtract(ctx context.Context, rows iter.Seq2[*Member, error], c *Campaign, settings string, decide func(*Household, []ReasonCode)) (members map[string]int, decisions map[ReasonCode]int, err error)
+}
+
 // PackTx is the view of the database that packing works through.
 type PackTx interface {
 	// Counters are where the tracking numbers and IDs of the branch stand.

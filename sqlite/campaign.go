@@ -13,71 +13,103 @@ import (
 // Extract saves the campaign and decides every member of its branch, in
 // one transaction, streaming the members household by household.
 func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings string, decide func(*shikaku.Household, []shikaku.ReasonCode)) (map[shikaku.ReasonCode]int, error) {
-	counts := map[shikaku.ReasonCode]int{}
-	branch := c.BranchCode
+	var x *extraction
 	err := s.tx(ctx, func(tx *writeTx) error {
-		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
-			return err
-		} else if done {
-			return shikaku.ReextractRefused(branch)
-		}
-		js, err := json.Marshal(c)
-		if err != nil {
+		var err error
+		if x, err = startExtract(ctx, tx, c, settings, decide); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO campaigns (branch_code, name, settings, campaign) VALUES (?, ?, ?, ?)
-			ON CONFLICT (branch_code) DO UPDATE SET name = excluded.name, settings = excluded.settings, campaign = excluded.campaign`,
-			branch, c.Name, settings, string(js)); err != nil {
-			return err
-		}
-		// A re-extract (before packing) starts over: earlier decisions and
-		// cross-matches are gone with it.
-		for _, q := range []string{
-			`DELETE FROM decisions WHERE branch_code = ?`,
-			`DELETE FROM losses WHERE branch_code = ?`,
-			`DELETE FROM steps WHERE branch_code = ? AND step IN ('extract', 'crossmatch', 'export')`,
-		} {
-			if _, err := tx.ExecContext(ctx, q, branch); err != nil {
-				return err
-			}
-		}
-		ins, err := newBulk(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"})
-		if err != nil {
-			return err
-		}
-		members, release, err := s.extractMembers(ctx, tx, branch)
+		members, release, err := s.extractMembers(ctx, tx, c.BranchCode)
 		defer release()
 		if err != nil {
 			return err
 		}
-		var out []shikaku.ReasonCode
 		for h, err := range shikaku.GroupHouseholds(members) {
 			if err != nil {
 				return err
 			}
-			out = append(out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
-			decide(h, out)
-			for i, code := range out {
-				counts[code]++
-				ins.int(h.Members[i].ID)
-				ins.text(branch)
-				ins.text(string(code))
-				ins.int(h.Insured().ID)
-				if err := ins.row(); err != nil {
-					return err
-				}
+			if err := x.household(h); err != nil {
+				return err
 			}
 		}
-		if err := ins.flush(); err != nil {
-			return err
-		}
-		detail, _ := json.Marshal(counts)
-		return recordStep(ctx, tx.Tx, branch, shikaku.StepExtract, string(detail))
+		return x.end(ctx, tx)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return counts, nil
+	return x.counts, nil
+}
+
+// extraction gives a branch's households their decisions, in one
+// transaction: read back by Extract, or as ImportAndExtract stores them.
+type extraction struct {
+	c        *shikaku.Campaign
+	settings string
+	decide   func(*shikaku.Household, []shikaku.ReasonCode)
+	ins      *bulk // into decisions
+	out      []shikaku.ReasonCode
+	counts   map[shikaku.ReasonCode]int
+}
+
+// startExtract clears the branch's earlier decisions and cross-matches (a
+// re-extract before packing starts over) and prepares the insert of the
+// new ones. Refused after pack.
+func startExtract(ctx context.Context, tx *writeTx, c *shikaku.Campaign, settings string, decide func(*shikaku.Household, []shikaku.ReasonCode)) (*extraction, error) {
+	branch := c.BranchCode
+	if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
+		return nil, err
+	} else if done {
+		return nil, shikaku.ReextractRefused(branch)
+	}
+	for _, q := range []string{
+		`DELETE FROM decisions WHERE branch_code = ?`,
+		`DELETE FROM losses WHERE branch_code = ?`,
+		`DELETE FROM steps WHERE branch_code = ? AND step IN ('extract', 'crossmatch', 'export')`,
+	} {
+		if _, err := tx.ExecContext(ctx, q, branch); err != nil {
+			return nil, err
+		}
+	}
+	ins, err := newBulk(ctx, tx, "decisions", []string{"member_id", "branch_code", "decision", "insured_id"})
+	if err != nil {
+		return nil, err
+	}
+	return &extraction{c: c, settings: settings, decide: decide, ins: ins, counts: map[shikaku.ReasonCode]int{}}, nil
+}
+
+// household decides one household and queues its decisions.
+func (x *extraction) household(h *shikaku.Household) error {
+	x.out = append(x.out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
+	x.decide(h, x.out)
+	for i, code := range x.out {
+		x.counts[code]++
+		x.ins.int(h.Members[i].ID)
+		x.ins.text(x.c.BranchCode)
+		x.ins.text(string(code))
+		x.ins.int(h.Insured().ID)
+		if err := x.ins.row(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// end stores the last decisions, saves the campaign and records the step.
+func (x *extraction) end(ctx context.Context, tx *writeTx) error {
+	if err := x.ins.flush(); err != nil {
+		return err
+	}
+	js, err := json.Marshal(x.c)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO campaigns (branch_code, name, settings, campaign) VALUES (?, ?, ?, ?)
+		ON CONFLICT (branch_code) DO UPDATE SET name = excluded.name, settings = excluded.settings, campaign = excluded.campaign`,
+		x.c.BranchCode, x.c.Name, x.settings, string(js)); err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(x.counts)
+	return recordStep(ctx, tx.Tx, x.c.BranchCode, shikaku.StepExtract, string(detail))
 }
 
 // extractColumns are the members' columns the rules read.

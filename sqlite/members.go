@@ -23,6 +23,97 @@ var memberColumns = []string{
 // ImportMembers replaces the members of the branches in rows, in one
 // transaction; any error from rows rolls everything back.
 func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+	return s.importMembers(ctx, rows, nil)
+}
+
+// ImportAndExtract imports the members and, in the same transaction,
+// decides c's branch household by household as its rows go in, when they
+// come in key order: run's extract then does not read every member back.
+func (s *Store) ImportAndExtract(ctx context.Context, rows iter.Seq2[*shikaku.Member, error], c *shikaku.Campaign, settings string, decide func(*shikaku.Household, []shikaku.ReasonCode)) (map[string]int, map[shikaku.ReasonCode]int, error) {
+	along := &importExtraction{c: c, settings: settings, decide: decide}
+	counts, err := s.importMembers(ctx, rows, along)
+	if err != nil || along.off {
+		return counts, nil, err
+	}
+	return counts, along.x.counts, nil
+}
+
+// importExtraction decides a campaign's households while the import
+// stores them. It is off, its decisions deleted, once a row comes out of
+// key order (a household's members may then be apart, and the IDs SQLite
+// gives no longer follow the rows), or when the branch has no rows; the
+// import then stands alone and Extract is still to run.
+type importExtraction struct {
+	c        *shikaku.Campaign
+	settings string
+	decide   func(*shikaku.Household, []shikaku.ReasonCode)
+	x        *extraction // started at the branch's first row
+	h        shikaku.Household
+	off      bool
+}
+
+// add takes a stored row with the ID SQLite gives it.
+func (a *importExtraction) add(ctx context.Context, tx *writeTx, m *shikaku.Member, id int64) error {
+	if a.off || m.Key.Branch != a.c.BranchCode {
+		return nil
+	}
+	if a.x == nil {
+		var err error
+		if a.x, err = startExtract(ctx, tx, a.c, a.settings, a.decide); err != nil {
+			return err
+		}
+	}
+	if len(a.h.Members) > 0 && a.h.Key() != m.Key.HouseholdKey {
+		if err := a.household(); err != nil {
+			return err
+		}
+	}
+	a.h.Members = append(a.h.Members, *m)
+	a.h.Members[len(a.h.Members)-1].ID = id
+	return nil
+}
+
+// household decides the household gathered so far.
+func (a *importExtraction) household() error {
+	if len(a.h.Members) == 0 {
+		return nil
+	}
+	if err := a.h.CheckInsured(); err != nil {
+		return err
+	}
+	err := a.x.household(&a.h)
+	a.h.Members = a.h.Members[:0]
+	return err
+}
+
+// stop leaves the branch to Extract: the decisions stored so far go.
+func (a *importExtraction) stop(ctx context.Context, tx *writeTx) error {
+	a.off = true
+	if a.x == nil {
+		return nil
+	}
+	if err := a.x.ins.flush(); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM decisions WHERE branch_code = ?`, a.c.BranchCode)
+	return err
+}
+
+// end decides the last household and records the extract step.
+func (a *importExtraction) end(ctx context.Context, tx *writeTx) error {
+	if a.off || a.x == nil {
+		a.off = true
+		return nil
+	}
+	if err := a.household(); err != nil {
+		return err
+	}
+	return a.x.end(ctx, tx)
+}
+
+// importMembers imports rows, and decides along's campaign on the way
+// when along is not nil.
+func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error], along *importExtraction) (map[string]int, error) {
 	counts := map[string]int{}
 	err := s.tx(ctx, func(tx *writeTx) error {
 		// The key index, the database's own guard against duplicate keys
@@ -66,6 +157,11 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 				branches = append(branches, m.Key.Branch)
 			}
 			if inOrder && len(counts) > 0 && !prev.Less(m.Key) {
+				if along != nil {
+					if err := along.stop(ctx, tx); err != nil {
+						return err
+					}
+				}
 				// Rows already queued go in first: the insert must not
 				// meet a statement on a table whose schema changed.
 				if err := ins.flush(); err != nil {
@@ -80,6 +176,12 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 				inOrder = false
 			}
 			prev = m.Key
+			if along != nil && inOrder {
+				// The row's ID: rows in key order take their branch's IDs in turn.
+				if err := along.add(ctx, tx, m, ids[m.Key.Branch].First+int64(counts[m.Key.Branch])); err != nil {
+					return err
+				}
+			}
 			counts[m.Key.Branch]++
 			ins.text(m.Key.Branch)
 			ins.text(m.Key.Symbol)
@@ -124,6 +226,16 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		}
 		if inOrder {
 			if inOrder, err = idsFollow(ctx, tx, branches, ids, counts); err != nil {
+				return err
+			}
+		}
+		if along != nil {
+			if !inOrder {
+				if err := along.stop(ctx, tx); err != nil {
+					return err
+				}
+			}
+			if err := along.end(ctx, tx); err != nil {
 				return err
 			}
 		}

@@ -121,11 +121,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "\nrun（%s 名, %s, %d コア）\n", num(*members), redact(url), runtime.NumCPU())
 	// Peak RSS counts the database file SQLite maps, once per connection;
 	// the anonymous peak is the memory the run itself holds.
-	fmt.Fprintf(e.stdout, "  %-18s %10s %12s %14s %15s\n", "step", "seconds", "CPU seconds", "peak RSS MiB", "peak anon MiB")
+	fmt.Fprintf(e.stdout, "  %-24s %10s %12s %14s %15s\n", "step", "seconds", "CPU seconds", "peak RSS MiB", "peak anon MiB")
 	for _, t := range times {
-		fmt.Fprintf(e.stdout, "  %-18s %10.2f %12.2f %14.0f %15.0f\n", t.step, t.elapsed.Seconds(), t.cpu.Seconds(), t.rssMiB, t.anonMiB)
+		fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", t.step, t.elapsed.Seconds(), t.cpu.Seconds(), t.rssMiB, t.anonMiB)
 	}
-	fmt.Fprintf(e.stdout, "  %-18s %10.2f %12.2f %14.0f %15.0f\n", "total", total.Seconds(), cpu.Seconds(), peakRSSMiB(), anon.MiB())
+	fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", "total", total.Seconds(), cpu.Seconds(), peakRSSMiB(), anon.MiB())
 	if isPostgres(url) {
 		fmt.Fprintln(e.stdout, "  CPU seconds はこのプロセスの分だけです（PostgreSQL サーバーの CPU は含みません）")
 	}

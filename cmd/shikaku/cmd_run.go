@@ -15,6 +15,7 @@ import (
 
 	"shikaku"
 	"shikaku/export"
+	"shikaku/settings"
 	"shikaku/wareki"
 )
 
@@ -82,19 +83,40 @@ func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *
 	}); err != nil {
 		return nil, nil, times, err
 	}
-	if err := timed("import members", func() error {
+	// A store that can decide while importing spares extract the read of
+	// every member back; it still imports alone when the file is not in
+	// key order, and extract follows as a step of its own.
+	var c *shikaku.Campaign
+	if ie, ok := s.(shikaku.ImportExtractor); ok {
+		var decided map[shikaku.ReasonCode]int
+		if err := timed("import members + extract", func() error {
+			loaded, text, err := settings.Load(in.campaign)
+			if err != nil {
+				return err
+			}
+			decided, err = stepImportAndExtract(ctx, e, s, ie, in.members, opt, loaded, text)
+			c = loaded
+			return err
+		}); err != nil {
+			return nil, nil, times, err
+		}
+		if decided == nil {
+			c = nil
+		}
+	} else if err := timed("import members", func() error {
 		_, err := stepImportMembers(ctx, e, s, in.members, opt)
 		return err
 	}); err != nil {
 		return nil, nil, times, err
 	}
-	var c *shikaku.Campaign
-	if err := timed("extract", func() error {
-		var err error
-		c, _, err = stepExtract(ctx, e, s, in.campaign)
-		return err
-	}); err != nil {
-		return nil, nil, times, err
+	if c == nil {
+		if err := timed("extract", func() error {
+			var err error
+			c, _, err = stepExtract(ctx, e, s, in.campaign)
+			return err
+		}); err != nil {
+			return nil, nil, times, err
+		}
 	}
 	if in.losses != "" {
 		if err := timed("crossmatch", func() error {

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -500,6 +501,63 @@ func stepByStep(t *testing.T, b backend) {
 	}
 }
 
+// TestRunMatchesSteps: run decides while it imports, where the store can
+// (SQLite); its exports are those of the commands one by one, with the
+// member file in key order and reversed (where run imports alone and
+// extracts after). The generated data has every reason code.
+func TestRunMatchesSteps(t *testing.T) {
+	dir := t.TempDir()
+	files, _, err := synth.Generate(dir, synth.Options{Members: 3000, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unsorted := filepath.Join(dir, "members_unsorted.csv")
+	reverseRows(t, files.Members, unsorted)
+	db := "--db=sqlite:" + filepath.Join(dir, "steps.db")
+	mustRun(t, dir, "init", db)
+	mustRun(t, dir, "import", "employers", files.Employers, db)
+	mustRun(t, dir, "import", "members", files.Members, db)
+	mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
+	mustRun(t, dir, "crossmatch", files.Losses, db)
+	mustRun(t, dir, "pack", db)
+	mustRun(t, dir, "export", "--no-pdf", filepath.Join(dir, "steps"), db)
+	for _, members := range []string{files.Members, unsorted} {
+		out := filepath.Join(dir, "run_"+filepath.Base(members))
+		r := mustRun(t, dir, "run", "--campaign", files.Campaign, "--members", members, "--employers", files.Employers,
+			"--losses", files.Losses, "--no-pdf", "--out", out)
+		if !strings.Contains(r.stdout, "名を判定しました") {
+			t.Errorf("run did not report the decisions:\n%s", r.stdout)
+		}
+		var got, want []string
+		for _, root := range []string{out, filepath.Join(dir, "steps")} {
+			var files []string
+			filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "shikaku.db") {
+					return err
+				}
+				rel, _ := filepath.Rel(root, path)
+				files = append(files, rel)
+				return nil
+			})
+			if root == out {
+				got = files
+			} else {
+				want = files
+			}
+		}
+		if !slices.Equal(got, want) || len(want) < 10 {
+			t.Fatalf("run (%s) exported %v, the steps %v", filepath.Base(members), got, want)
+		}
+		for _, rel := range want {
+			a, _ := os.ReadFile(filepath.Join(out, rel))
+			b, _ := os.ReadFile(filepath.Join(dir, "steps", rel))
+			if !bytes.Equal(a, b) {
+				t.Errorf("run (%s): %s differs from the steps' export", filepath.Base(members), rel)
+			}
+		}
+	}
+}
+
 func TestBadCampaignFile(t *testing.T) {
 	dir := t.TempDir()
 	files, _, err := synth.Generate(dir, synth.Options{Members: 100, Seed: 1})
@@ -662,7 +720,8 @@ func TestBenchTable(t *testing.T) {
 		}
 		steps[name] = true
 	}
-	for _, want := range []string{"init", "import employers", "import members", "extract", "crossmatch", "pack", "export", "total"} {
+	// SQLite decides while importing (TestRunMatchesSteps).
+	for _, want := range []string{"init", "import employers", "import members + extract", "crossmatch", "pack", "export", "total"} {
 		if !steps[want] {
 			t.Errorf("no row for %s in\n%s", want, r.stdout)
 		}

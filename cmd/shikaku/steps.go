@@ -50,6 +50,37 @@ func counted[T any](rows iter.Seq2[T, error], p *progress) iter.Seq2[T, error] {
 }
 
 func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options) (map[string]int, error) {
+	return importMembers(ctx, e, s, path, opt, func(rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+		return s.ImportMembers(ctx, rows)
+	})
+}
+
+// stepImportAndExtract imports the members and extracts c's branch on the
+// way, when the store can (run on a fresh database). It returns nil counts
+// when the store imported alone: extract is then still to run.
+func stepImportAndExtract(ctx context.Context, e *env, s shikaku.Store, ie shikaku.ImportExtractor, path string, opt csvin.Options, c *shikaku.Campaign, settings string) (map[shikaku.ReasonCode]int, error) {
+	start := time.Now()
+	rules := c.Rules()
+	var decided map[shikaku.ReasonCode]int
+	_, err := importMembers(ctx, e, s, path, opt, func(rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+		members, d, err := ie.ImportAndExtract(ctx, rows, c, settings, rules.Decide)
+		decided = d
+		return members, err
+	})
+	if err != nil || decided == nil {
+		return nil, err
+	}
+	n := 0
+	for _, k := range decided {
+		n += k
+	}
+	reportExtract(e, c, n, decided, start)
+	return decided, nil
+}
+
+// importMembers reads the member file into store, and reports what it
+// imported.
+func importMembers(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options, store func(iter.Seq2[*shikaku.Member, error]) (map[string]int, error)) (map[string]int, error) {
 	start := time.Now()
 	codes, err := s.EmployerCodes(ctx)
 	if err != nil {
@@ -59,11 +90,11 @@ func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string
 	// Files sorted by key (as core systems export them) are checked in
 	// constant memory; an unsorted file is read again with an index.
 	opt.AssumeSorted = true
-	counts, err := importMembersOnce(ctx, e, s, path, opt, codes)
+	counts, err := importMembersOnce(e, path, opt, codes, store)
 	if errors.Is(err, csvin.ErrNotSorted) {
 		e.log.Info("members file is not sorted by key; reading it again with an index in memory", "file", path)
 		opt.AssumeSorted = false
-		counts, err = importMembersOnce(ctx, e, s, path, opt, codes)
+		counts, err = importMembersOnce(e, path, opt, codes, store)
 	}
 	if err != nil {
 		return nil, err
@@ -83,7 +114,7 @@ func stepImportMembers(ctx context.Context, e *env, s shikaku.Store, path string
 	return counts, nil
 }
 
-func importMembersOnce(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options, codes map[string]bool) (map[string]int, error) {
+func importMembersOnce(e *env, path string, opt csvin.Options, codes map[string]bool, store func(iter.Seq2[*shikaku.Member, error]) (map[string]int, error)) (map[string]int, error) {
 	f, err := openInput(path)
 	if err != nil {
 		return nil, err
@@ -92,8 +123,7 @@ func importMembersOnce(ctx context.Context, e *env, s shikaku.Store, path string
 	p := e.progress(-1, "加入者を取り込み中")
 	defer p.done()
 	// Parsing and validating run a few batches ahead of the inserts.
-	rows := pipe.AheadCopies(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p))
-	return s.ImportMembers(ctx, rows)
+	return store(pipe.AheadCopies(counted(csvin.Members(f, opt, func(c string) bool { return codes[c] }), p)))
 }
 
 func stepImportEmployers(ctx context.Context, e *env, s shikaku.Store, path string, opt csvin.Options) (int, error) {
@@ -144,14 +174,18 @@ func stepExtract(ctx context.Context, e *env, s shikaku.Store, campaignPath stri
 	if err != nil {
 		return nil, nil, err
 	}
-	fmt.Fprintf(e.stdout, "支部 %s の加入者 %s 名を判定しました（送付対象 %s 名）\n", c.BranchCode, num(n), num(counts[shikaku.Target]))
+	reportExtract(e, c, n, counts, start)
 	for _, st := range before {
 		if st.Name == shikaku.StepCrossMatch {
 			fmt.Fprintln(e.stdout, "注意: 判定をやり直したため、以前の資格喪失データとの突合は取り消されました。crossmatch をもう一度実行してください")
 		}
 	}
-	e.log.Info("extract", "branch", c.BranchCode, "members", n, "targets", counts[shikaku.Target], "elapsed", time.Since(start))
 	return c, counts, nil
+}
+
+func reportExtract(e *env, c *shikaku.Campaign, members int, counts map[shikaku.ReasonCode]int, start time.Time) {
+	fmt.Fprintf(e.stdout, "支部 %s の加入者 %s 名を判定しました（送付対象 %s 名）\n", c.BranchCode, num(members), num(counts[shikaku.Target]))
+	e.log.Info("extract", "branch", c.BranchCode, "members", members, "targets", counts[shikaku.Target], "elapsed", time.Since(start))
 }
 
 func stepCrossMatch(ctx context.Context, e *env, s shikaku.Store, branch, path string, opt csvin.Options) (shikaku.CrossMatchResult, error) {
