@@ -140,6 +140,28 @@ func TestReplacementCharacterInUTF8(t *testing.T) {
 	}
 }
 
+// Far into a file, past what the encoding is detected on and across the
+// reader's buffers, a bad cell is still refused, on its own line.
+func TestBadTextFarIntoTheFile(t *testing.T) {
+	for _, bad := range []string{"\uFFFD", "\xe3\x81", "\xff"} {
+		var b strings.Builder
+		b.WriteString(header)
+		const households, at = 3000, 2500
+		for i := 1; i <= households; i++ {
+			row := strings.Replace(insured, ",1,00,", fmt.Sprintf(",%d,00,", i), 1)
+			if i == at {
+				row = strings.Replace(row, "山田　太郎", "山田"+bad+"太郎", 1)
+			}
+			b.WriteString(row)
+		}
+		_, err := readMembers(t, []byte(b.String()), Options{File: "x.csv"})
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Total != 1 || ie.Problems[0].Line != at+1 || !strings.Contains(ie.Problems[0].Message, "UTF-8 として正しくない文字") {
+			t.Errorf("%q on line %d: %v", bad, at+1, err)
+		}
+	}
+}
+
 const header = "branch_code,symbol,number,branch_no,relationship,insured_type,name,name_kana,birth_date,sex,acquired_on,decided_on,lost_on,scheduled_loss_on,employer_code,postal_code,address,address_line2,mynumber_on_file,myna_linked_on,ecert_expires_on,dv,certificate_issued_on,copay_rate,language\n"
 const insured = "46,100,1,00,self,general,山田　太郎,ヤマダ　タロウ,1980-04-01,1,2010-04-01,2010-04-10,,,E001,8920844,鹿児島市1-1,,0,,,0,,,\n"
 const spouse = "46,100,1,01,spouse,general,山田　花子,ヤマダ　ハナコ,1982-05-02,2,2012-06-01,2012-06-05,,,,,,,0,,,0,,,\n"

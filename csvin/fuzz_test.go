@@ -3,8 +3,11 @@ package csvin
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzKatakana: the fast path of Katakana, for names already in full-width
@@ -18,6 +21,55 @@ func FuzzKatakana(f *testing.F) {
 			t.Errorf("Katakana(%q) = %q, the transforms give %q", s, got, want)
 		}
 	})
+}
+
+// FuzzTrimSpace: the fast path of trimSpace trims what strings.TrimSpace
+// trims, Japanese and other Unicode spaces and broken bytes included.
+func FuzzTrimSpace(f *testing.F) {
+	for _, s := range []string{"", " ", "山田", "\u3000山田\u3000", "山田 ", " a", "a\u00a0", "\xe3\x80", "\xff ", "\t1\n", "\u0085x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := trimSpace(s), strings.TrimSpace(s); got != want {
+			t.Errorf("trimSpace(%q) = %q, strings.TrimSpace gives %q", s, got, want)
+		}
+	})
+}
+
+// FuzzCleanGuard: read in pieces of any size, the guard turns suspect
+// exactly when the whole text is not valid UTF-8 or holds U+FFFD, also
+// when the bytes at fault straddle two reads.
+func FuzzCleanGuard(f *testing.F) {
+	for _, s := range []string{"", "a,b\n", "山田\n", "\xef\xbf\xbd", "a\xe3\x81", "\xff", "ab\xe5\xb1\xb1", "\xf0\x9f\x98\x80x", "\xed\xa0\x80"} {
+		for _, size := range []uint8{1, 2, 3, 7} {
+			f.Add([]byte(s), size)
+		}
+	}
+	f.Fuzz(func(t *testing.T, text []byte, size uint8) {
+		g := &cleanGuard{r: &pieces{text, max(int(size), 1)}}
+		got, err := io.ReadAll(g)
+		if err != nil || !bytes.Equal(got, text) {
+			t.Fatalf("read %q, %v; want %q", got, err, text)
+		}
+		if want := !utf8.Valid(text) || bytes.Contains(text, []byte(replacementChar)); g.suspect != want {
+			t.Errorf("%q in pieces of %d: suspect %v, want %v", text, size, g.suspect, want)
+		}
+	})
+}
+
+// pieces reads its text n bytes at a time.
+type pieces struct {
+	text []byte
+	n    int
+}
+
+func (p *pieces) Read(b []byte) (int, error) {
+	if len(p.text) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, p.text[:min(p.n, len(p.text))])
+	p.text = p.text[n:]
+	return n, nil
 }
 
 // FuzzMembers feeds arbitrary bytes to the member reader: it must never

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/japanese"
@@ -126,6 +127,7 @@ type table struct {
 	idx      []int    // schema position -> field index, -1 if absent
 	headers  []string // field index -> header as written
 	encoding Encoding
+	guard    *cleanGuard
 	line     int
 }
 
@@ -136,7 +138,8 @@ func open(r io.Reader, opt Options, schema []column) (*table, error) {
 	if err != nil {
 		return nil, err
 	}
-	cr := csv.NewReader(dec)
+	guard := &cleanGuard{r: dec}
+	cr := csv.NewReader(guard)
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = 0
 	header, err := cr.Read()
@@ -148,7 +151,7 @@ func open(r io.Reader, opt Options, schema []column) (*table, error) {
 		prob.add(1, "", "", "見出し行を読めません: %v", csvErrText(err))
 		return nil, prob.err()
 	}
-	t := &table{r: cr, prob: prob, encoding: enc, idx: make([]int, len(schema))}
+	t := &table{r: cr, prob: prob, encoding: enc, guard: guard, idx: make([]int, len(schema))}
 	for i := range t.idx {
 		t.idx[i] = -1
 	}
@@ -233,11 +236,15 @@ func (t *table) next() []string {
 // checkCells refuses what must never be read: characters that did not
 // decode (外字) and values that look like individual numbers.
 func (t *table) checkCells(rec []string) {
+	// Cells are checked one by one only once the stream has shown a byte
+	// that is not clean: cell by cell, the checks cost 0.6 s of CPU per
+	// million members.
+	suspect := t.guard.suspect
 	for f, v := range rec {
 		// In valid UTF-8 a replacement character can only be its own three
 		// bytes, which a byte search finds far faster than a rune scan
 		// (1 M members: 0.8 s of CPU).
-		if !utf8.ValidString(v) || strings.Contains(v, replacementChar) {
+		if suspect && (!utf8.ValidString(v) || strings.Contains(v, replacementChar)) {
 			what := "UTF-8 として正しくない文字があります"
 			if t.encoding == SJIS {
 				what = "Shift_JIS/CP932 で変換できない文字（外字など）があります。文字を置き換えてから取り込んでください"
@@ -250,6 +257,47 @@ func (t *table) checkCells(rec []string) {
 				"12桁の数字は個人番号（マイナンバー）の可能性があるため受け付けません。この列を削除したファイルを作成してください")
 		}
 	}
+}
+
+// cleanGuard passes the decoded text to the CSV reader and watches it in
+// whole reads: it is suspect from the first read holding invalid UTF-8 or
+// a replacement character on. The CSV reader reads ahead of the records it
+// returns, so every record holding such a byte comes after the guard has
+// seen it. A rune cut at the end of a read is checked with the next one.
+type cleanGuard struct {
+	r       io.Reader
+	suspect bool
+	cut     []byte // the start of a rune the last read cut off
+	joined  []byte
+}
+
+func (g *cleanGuard) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if g.suspect {
+		return n, err
+	}
+	b := p[:n]
+	if len(g.cut) > 0 {
+		g.joined = append(append(g.joined[:0], g.cut...), b...)
+		b = g.joined
+	}
+	whole := len(b)
+	for i := len(b) - 1; i >= 0 && i >= len(b)-3; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				whole = i
+			}
+			break
+		}
+	}
+	if !utf8.Valid(b[:whole]) || bytes.Contains(b[:whole], []byte(replacementChar)) {
+		g.suspect = true
+	}
+	g.cut = append(g.cut[:0], b[whole:]...)
+	if err != nil && len(g.cut) > 0 {
+		g.suspect = true // the text ends inside a rune
+	}
+	return n, err
 }
 
 // replacementChar is U+FFFD, what a decoder puts for a byte sequence it
@@ -281,7 +329,22 @@ func (t *table) get(rec []string, i int) string {
 	if f < 0 || f >= len(rec) {
 		return ""
 	}
-	return strings.TrimSpace(rec[f])
+	return trimSpace(rec[f])
+}
+
+// trimSpace is strings.TrimSpace, quicker for the usual cell, which has
+// nothing to trim: TrimSpace walks a cell starting with Japanese text
+// through its function-based path (1 M members: 0.5 s of CPU).
+func trimSpace(s string) string {
+	if s == "" {
+		return s
+	}
+	first, _ := utf8.DecodeRuneInString(s)
+	last, _ := utf8.DecodeLastRuneInString(s)
+	if !unicode.IsSpace(first) && !unicode.IsSpace(last) {
+		return s
+	}
+	return strings.TrimSpace(s)
 }
 
 // header is the name of schema column i as the file writes it.
