@@ -88,6 +88,9 @@ func (a *importExtraction) household() error {
 
 // stop leaves the branch to Extract: the decisions stored so far go.
 func (a *importExtraction) stop(ctx context.Context, tx *writeTx) error {
+	if a.off {
+		return nil
+	}
 	a.off = true
 	if a.x == nil {
 		return nil
@@ -230,7 +233,7 @@ func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			}
 		}
 		if along != nil {
-			if !inOrder {
+			if !inOrder { // out of order from a row on, or IDs not as SQLite was to give them
 				if err := along.stop(ctx, tx); err != nil {
 					return err
 				}
