@@ -88,20 +88,18 @@ func runAll(ctx context.Context, e *env, url string, in inputs, out string, po *
 	// key order, and extract follows as a step of its own.
 	var c *shikaku.Campaign
 	if ie, ok := s.(shikaku.ImportExtractor); ok {
-		var decided map[shikaku.ReasonCode]int
 		if err := timed("import members + extract", func() error {
 			loaded, text, err := settings.Load(in.campaign)
 			if err != nil {
 				return err
 			}
-			decided, err = stepImportAndExtract(ctx, e, s, ie, in.members, opt, loaded, text)
-			c = loaded
+			decided, err := stepImportAndExtract(ctx, e, s, ie, in.members, opt, loaded, text)
+			if decided != nil {
+				c = loaded
+			}
 			return err
 		}); err != nil {
 			return nil, nil, times, err
-		}
-		if decided == nil {
-			c = nil
 		}
 	} else if err := timed("import members", func() error {
 		_, err := stepImportMembers(ctx, e, s, in.members, opt)

@@ -62,7 +62,7 @@ func stepImportAndExtract(ctx context.Context, e *env, s shikaku.Store, ie shika
 	start := time.Now()
 	rules := c.Rules()
 	var decided map[shikaku.ReasonCode]int
-	_, err := importMembers(ctx, e, s, path, opt, func(rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+	members, err := importMembers(ctx, e, s, path, opt, func(rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
 		members, d, err := ie.ImportAndExtract(ctx, rows, c, settings, rules.Decide)
 		decided = d
 		return members, err
@@ -70,11 +70,7 @@ func stepImportAndExtract(ctx context.Context, e *env, s shikaku.Store, ie shika
 	if err != nil || decided == nil {
 		return nil, err
 	}
-	n := 0
-	for _, k := range decided {
-		n += k
-	}
-	reportExtract(e, c, n, decided, start)
+	reportExtract(e, c, members[c.BranchCode], decided, start)
 	return decided, nil
 }
 
