@@ -528,23 +528,7 @@ func TestRunMatchesSteps(t *testing.T) {
 		if !strings.Contains(r.stdout, "名を判定しました") {
 			t.Errorf("run did not report the decisions:\n%s", r.stdout)
 		}
-		var got, want []string
-		for _, root := range []string{out, filepath.Join(dir, "steps")} {
-			var files []string
-			filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-				if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "shikaku.db") {
-					return err
-				}
-				rel, _ := filepath.Rel(root, path)
-				files = append(files, rel)
-				return nil
-			})
-			if root == out {
-				got = files
-			} else {
-				want = files
-			}
-		}
+		got, want := exportedFiles(out), exportedFiles(filepath.Join(dir, "steps"))
 		if !slices.Equal(got, want) || len(want) < 10 {
 			t.Fatalf("run (%s) exported %v, the steps %v", filepath.Base(members), got, want)
 		}
@@ -556,6 +540,21 @@ func TestRunMatchesSteps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// exportedFiles lists the files under root but the database, relative
+// to root.
+func exportedFiles(root string) []string {
+	var files []string
+	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "shikaku.db") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		files = append(files, rel)
+		return nil
+	})
+	return files
 }
 
 func TestBadCampaignFile(t *testing.T) {
