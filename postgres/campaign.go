@@ -19,28 +19,8 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 	counts := map[shikaku.ReasonCode]int{}
 	branch := c.BranchCode
 	err := s.tx(ctx, branch, func(tx pgx.Tx) error {
-		if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
+		if err := beginExtract(ctx, tx, c, settings); err != nil {
 			return err
-		} else if done {
-			return shikaku.ReextractRefused(branch)
-		}
-		js, err := json.Marshal(c)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `INSERT INTO campaigns (branch_code, name, settings, campaign) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (branch_code) DO UPDATE SET name = excluded.name, settings = excluded.settings, campaign = excluded.campaign`,
-			branch, c.Name, settings, string(js)); err != nil {
-			return err
-		}
-		for _, q := range []string{
-			`DELETE FROM decisions WHERE branch_code = $1`,
-			`DELETE FROM losses WHERE branch_code = $1`,
-			`DELETE FROM steps WHERE branch_code = $1 AND step IN ('extract', 'crossmatch', 'export')`,
-		} {
-			if _, err := tx.Exec(ctx, q, branch); err != nil {
-				return err
-			}
 		}
 		rtx, err := s.snapshot(ctx)
 		if err != nil {
@@ -67,7 +47,6 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		households, stop := iter.Pull2(shikaku.GroupHouseholds(members))
 		defer stop()
 		var out []shikaku.ReasonCode
-		columns := []string{"member_id", "branch_code", "decision", "insured_id"}
 		// Each call writes the decisions of one household.
 		decisions := func(e *copyEncoder) (bool, error) {
 			h, err, ok := households()
@@ -79,7 +58,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			insured := h.Insured().ID
 			for i, code := range out {
 				counts[code]++
-				e.row(len(columns))
+				e.row(len(decisionColumns))
 				e.int64(h.Members[i].ID)
 				e.text(branch)
 				e.text(string(code))
@@ -87,19 +66,58 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 			}
 			return true, nil
 		}
-		if _, err := copyRows(ctx, tx, "decisions", columns, decisions); err != nil {
+		if _, err := copyRows(ctx, tx, "decisions", decisionColumns, decisions); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {
-			return err
-		}
-		detail, _ := json.Marshal(counts)
-		return recordStep(ctx, tx, branch, shikaku.StepExtract, detail)
+		return endExtract(ctx, tx, branch, counts)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return counts, nil
+}
+
+var decisionColumns = []string{"member_id", "branch_code", "decision", "insured_id"}
+
+// beginExtract refuses a branch already packed, saves its campaign and
+// clears its earlier decisions and cross-matches (a re-extract before
+// packing starts over), before the new decisions are copied.
+func beginExtract(ctx context.Context, tx pgx.Tx, c *shikaku.Campaign, settings string) error {
+	branch := c.BranchCode
+	if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
+		return err
+	} else if done {
+		return shikaku.ReextractRefused(branch)
+	}
+	js, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO campaigns (branch_code, name, settings, campaign) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (branch_code) DO UPDATE SET name = excluded.name, settings = excluded.settings, campaign = excluded.campaign`,
+		branch, c.Name, settings, string(js)); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM decisions WHERE branch_code = $1`,
+		`DELETE FROM losses WHERE branch_code = $1`,
+		`DELETE FROM steps WHERE branch_code = $1 AND step IN ('extract', 'crossmatch', 'export')`,
+	} {
+		if _, err := tx.Exec(ctx, q, branch); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endExtract gives the planner the new decisions' statistics and records
+// the step, once the decisions are copied.
+func endExtract(ctx context.Context, tx pgx.Tx, branch string, counts map[shikaku.ReasonCode]int) error {
+	if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(counts)
+	return recordStep(ctx, tx, branch, shikaku.StepExtract, detail)
 }
 
 // CrossMatch records the loss file and, before packing, removes targets.

@@ -27,6 +27,12 @@ var memberColumns = []string{
 // file sorted by key, as core systems write them). A sorted file is thus
 // stored in key order without a staging table and a second copy.
 func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error]) (map[string]int, error) {
+	return s.importMembers(ctx, rows, nil)
+}
+
+// importMembers imports rows, and decides along's campaign on the way
+// when along is not nil.
+func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Member, error], along *importExtraction) (map[string]int, error) {
 	counts := map[string]int{}
 	err := s.tx(ctx, "", func(tx pgx.Tx) error {
 		// Every ID the import's rows take lies between two numbers drawn
@@ -38,7 +44,7 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		}
 		next, stop := iter.Pull2(rows)
 		defer stop()
-		src := &memberSource{next: next, counts: counts, last: map[string]shikaku.MemberKey{}, unsorted: map[string]bool{}}
+		src := &memberSource{next: next, along: along, counts: counts, last: map[string]shikaku.MemberKey{}, unsorted: map[string]bool{}}
 		for {
 			first, ok := src.peek()
 			if src.err != nil {
@@ -63,6 +69,11 @@ func (s *Store) ImportMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		}
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('members', 'id'))`).Scan(&after); err != nil {
 			return err
+		}
+		if along != nil {
+			if err := along.end(ctx, tx, before, after, src.copied); err != nil {
+				return err
+			}
 		}
 		// Fresh statistics: the planner must know the table is big before
 		// autovacuum comes round, or it picks nested loops for the steps.
@@ -110,7 +121,9 @@ func replaceBranch(ctx context.Context, tx pgx.Tx, branch string) error {
 // segment starts with.
 type memberSource struct {
 	next     func() (*shikaku.Member, error, bool)
-	counts   map[string]int // rows per branch so far; a key means replaced
+	along    *importExtraction // nil for the import alone
+	copied   int64             // rows so far, of every branch
+	counts   map[string]int    // rows per branch so far; a key means replaced
 	last     map[string]shikaku.MemberKey
 	unsorted map[string]bool // branches with a row after a larger key
 	pending  *shikaku.Member
@@ -184,6 +197,13 @@ func (p *memberSource) next1(e *copyEncoder) (bool, error) {
 	}
 	p.last[m.Key.Branch] = m.Key
 	p.counts[m.Key.Branch]++
+	if p.along != nil {
+		if err := p.along.add(m, p.copied); err != nil {
+			p.err = err
+			return false, err
+		}
+	}
+	p.copied++
 	e.row(len(memberColumns))
 	e.text(m.Key.Branch)
 	e.text(m.Key.Symbol)

@@ -502,7 +502,7 @@ func stepByStep(t *testing.T, b backend) {
 }
 
 // TestRunMatchesSteps: run decides while it imports, where the store can
-// (SQLite); its exports are those of the commands one by one, with the
+// (both do); its exports are those of the commands one by one, with the
 // member file in key order and reversed (where run imports alone and
 // extracts after). The generated data has every reason code.
 func TestRunMatchesSteps(t *testing.T) {
@@ -513,32 +513,37 @@ func TestRunMatchesSteps(t *testing.T) {
 	}
 	unsorted := filepath.Join(dir, "members_unsorted.csv")
 	reverseRows(t, files.Members, unsorted)
-	db := "--db=sqlite:" + filepath.Join(dir, "steps.db")
-	mustRun(t, dir, "init", db)
-	mustRun(t, dir, "import", "employers", files.Employers, db)
-	mustRun(t, dir, "import", "members", files.Members, db)
-	mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
-	mustRun(t, dir, "crossmatch", files.Losses, db)
-	mustRun(t, dir, "pack", db)
-	mustRun(t, dir, "export", "--no-pdf", filepath.Join(dir, "steps"), db)
-	for _, members := range []string{files.Members, unsorted} {
-		out := filepath.Join(dir, "run_"+filepath.Base(members))
-		r := mustRun(t, dir, "run", "--campaign", files.Campaign, "--members", members, "--employers", files.Employers,
-			"--losses", files.Losses, "--no-pdf", "--out", out)
-		if !strings.Contains(r.stdout, "名を判定しました") {
-			t.Errorf("run did not report the decisions:\n%s", r.stdout)
-		}
-		got, want := exportedFiles(out), exportedFiles(filepath.Join(dir, "steps"))
-		if !slices.Equal(got, want) || len(want) < 10 {
-			t.Fatalf("run (%s) exported %v, the steps %v", filepath.Base(members), got, want)
-		}
-		for _, rel := range want {
-			a, _ := os.ReadFile(filepath.Join(out, rel))
-			b, _ := os.ReadFile(filepath.Join(dir, "steps", rel))
-			if !bytes.Equal(a, b) {
-				t.Errorf("run (%s): %s differs from the steps' export", filepath.Base(members), rel)
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			db := "--db=" + b.url(t, dir, b.name+"_steps")
+			steps := filepath.Join(dir, b.name+"_steps")
+			mustRun(t, dir, "init", db)
+			mustRun(t, dir, "import", "employers", files.Employers, db)
+			mustRun(t, dir, "import", "members", files.Members, db)
+			mustRun(t, dir, "extract", "--campaign", files.Campaign, db)
+			mustRun(t, dir, "crossmatch", files.Losses, db)
+			mustRun(t, dir, "pack", db)
+			mustRun(t, dir, "export", "--no-pdf", steps, db)
+			for _, members := range []string{files.Members, unsorted} {
+				out := filepath.Join(dir, b.name+"_run_"+filepath.Base(members))
+				r := mustRun(t, dir, "run", "--campaign", files.Campaign, "--members", members, "--employers", files.Employers,
+					"--losses", files.Losses, "--no-pdf", "--out", out, "--db="+b.url(t, dir, b.name+"_run_"+filepath.Base(members)))
+				if !strings.Contains(r.stdout, "名を判定しました") {
+					t.Errorf("run did not report the decisions:\n%s", r.stdout)
+				}
+				got, want := exportedFiles(out), exportedFiles(steps)
+				if !slices.Equal(got, want) || len(want) < 10 {
+					t.Fatalf("run (%s) exported %v, the steps %v", filepath.Base(members), got, want)
+				}
+				for _, rel := range want {
+					a, _ := os.ReadFile(filepath.Join(out, rel))
+					b, _ := os.ReadFile(filepath.Join(steps, rel))
+					if !bytes.Equal(a, b) {
+						t.Errorf("run (%s): %s differs from the steps' export", filepath.Base(members), rel)
+					}
+				}
 			}
-		}
+		})
 	}
 }
 
