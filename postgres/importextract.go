@@ -79,6 +79,9 @@ func (a *importExtraction) add(m *shikaku.Member, index int64) error {
 		if err != nil {
 			return fmt.Errorf("判定の一時ファイルを作れません: %w", err)
 		}
+		// Unlinked at once where the system allows it: a killed process
+		// leaves nothing behind.
+		os.Remove(f.Name())
 		a.file, a.w, a.first = f, bufio.NewWriterSize(f, 1<<20), index
 	}
 	if len(a.h.Members) > 0 && a.h.Key() != m.Key.HouseholdKey {
@@ -117,7 +120,8 @@ func (a *importExtraction) household() error {
 }
 
 // stop leaves the branch to Extract, or ends the extraction once stored:
-// the temporary file goes.
+// the temporary file goes (on systems that cannot unlink an open file,
+// only now).
 func (a *importExtraction) stop() {
 	a.off = true
 	if a.file != nil {
