@@ -17,8 +17,8 @@ import (
 // ImportAndExtract imports the members and, in the same transaction,
 // decides c's branch household by household as its rows go in, when they
 // come together and in key order: run's extract then does not read every
-// member back (at a million members the extract's read took about 3 s of
-// the server's and the program's time).
+// member back (10 M members: import and extract 125–128 s together
+// against 138–145 s one after the other).
 func (s *Store) ImportAndExtract(ctx context.Context, rows iter.Seq2[*shikaku.Member, error], c *shikaku.Campaign, settings string, decide func(*shikaku.Household, []shikaku.ReasonCode)) (map[string]int, map[shikaku.ReasonCode]int, error) {
 	along := &importExtraction{c: c, settings: settings, decide: decide, counts: map[shikaku.ReasonCode]int{}}
 	defer along.stop()
@@ -107,7 +107,11 @@ func (a *importExtraction) household() error {
 	a.decide(&a.h, a.out)
 	for i, code := range a.out {
 		a.counts[code]++
-		b := byte(slices.Index(shikaku.ReasonCodes, code))
+		k := slices.Index(shikaku.ReasonCodes, code)
+		if k < 0 {
+			return fmt.Errorf("未知の判定 %q", code)
+		}
+		b := byte(k)
 		if i == 0 {
 			b |= householdStart
 		}

@@ -536,9 +536,9 @@ func TestRunMatchesSteps(t *testing.T) {
 					t.Fatalf("run (%s) exported %v, the steps %v", filepath.Base(members), got, want)
 				}
 				for _, rel := range want {
-					a, _ := os.ReadFile(filepath.Join(out, rel))
-					b, _ := os.ReadFile(filepath.Join(steps, rel))
-					if !bytes.Equal(a, b) {
+					ran, _ := os.ReadFile(filepath.Join(out, rel))
+					stepped, _ := os.ReadFile(filepath.Join(steps, rel))
+					if !bytes.Equal(ran, stepped) {
 						t.Errorf("run (%s): %s differs from the steps' export", filepath.Base(members), rel)
 					}
 				}
