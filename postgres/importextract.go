@@ -38,7 +38,8 @@ func (s *Store) ImportAndExtract(ctx context.Context, rows iter.Seq2[*shikaku.Me
 // to run, when the branch's rows are not together and in key order (a
 // household's members may then be apart, and the rows' IDs no longer
 // follow their keys), when another session drew IDs from the sequence
-// during the copy, or when the file has no row of the branch.
+// during the copy, when the file has no row of the branch, or when the
+// temporary file cannot be made or written.
 type importExtraction struct {
 	c        *shikaku.Campaign
 	settings string
@@ -77,7 +78,10 @@ func (a *importExtraction) add(m *shikaku.Member, index int64) error {
 	if a.n == 0 {
 		f, err := os.CreateTemp("", "shikaku-decisions-*")
 		if err != nil {
-			return fmt.Errorf("判定の一時ファイルを作れません: %w", err)
+			// Deciding along only saves time: without the file the
+			// import goes on alone and Extract decides afterwards.
+			a.stop()
+			return nil
 		}
 		// Unlinked at once where the system allows it: a killed process
 		// leaves nothing behind.
@@ -115,9 +119,8 @@ func (a *importExtraction) household() error {
 		if i == 0 {
 			b |= householdStart
 		}
-		if err := a.w.WriteByte(b); err != nil {
-			return fmt.Errorf("判定の一時ファイルに書けません: %w", err)
-		}
+		a.w.WriteByte(b) // a write error sticks: end sees it at Flush
+
 	}
 	a.h.Members = a.h.Members[:0]
 	return nil
@@ -149,10 +152,11 @@ func (a *importExtraction) end(ctx context.Context, tx pgx.Tx, before, after, co
 		return err
 	}
 	if err := a.w.Flush(); err != nil {
-		return fmt.Errorf("判定の一時ファイルに書けません: %w", err)
+		a.stop() // the file could not hold the decisions (disk full?): Extract decides
+		return nil
 	}
 	if _, err := a.file.Seek(0, io.SeekStart); err != nil {
-		return err
+		return fmt.Errorf("判定の一時ファイルを読み直せません: %w", err)
 	}
 	if err := beginExtract(ctx, tx, a.c, a.settings); err != nil {
 		return err

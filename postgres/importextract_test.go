@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -125,4 +126,28 @@ func dump(t *testing.T, url string) string {
 		}
 	}
 	return b.String()
+}
+
+// TestImportAndExtractWithoutTemporaryFolder: deciding along needs a
+// temporary file; without one the import still succeeds alone, and
+// Extract decides afterwards.
+func TestImportAndExtractWithoutTemporaryFolder(t *testing.T) {
+	ctx := context.Background()
+	urls := map[shikaku.Store]string{}
+	s := openRecorded(urls)(t)
+	defer s.Close()
+	t.Setenv("TMPDIR", filepath.Join(t.TempDir(), "missing"))
+	c := storetest.Campaign("46", 5646600000)
+	rules := c.Rules()
+	ms := storetest.Members("46", 10)
+	members, decided, err := s.(shikaku.ImportExtractor).ImportAndExtract(ctx, storetest.Rows(ms), c, "settings", rules.Decide)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if decided != nil || members["46"] != len(ms) {
+		t.Fatalf("imported %v and decided %v; want %d members and no decision", members, decided, len(ms))
+	}
+	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
+		t.Fatal(err)
+	}
 }
