@@ -2,6 +2,7 @@ package shikaku
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"iter"
 )
@@ -19,32 +20,63 @@ func (h *Household) CheckInsured() error {
 // The yielded Household is reused: it is valid until the next one.
 func GroupHouseholds(members iter.Seq2[Member, error]) iter.Seq2[*Household, error] {
 	return func(yield func(*Household, error) bool) {
-		var h Household
-		flush := func() bool {
-			if len(h.Members) == 0 {
-				return true
+		var g HouseholdGrouper
+		stopped := errors.New("stopped")
+		pass := func(h *Household) error {
+			if !yield(h, nil) {
+				return stopped
 			}
-			if err := h.CheckInsured(); err != nil {
-				return yield(nil, err)
-			}
-			ok := yield(&h, nil)
-			h.Members = h.Members[:0]
-			return ok
+			return nil
 		}
 		for m, err := range members {
+			if err == nil {
+				err = g.Add(m, pass)
+			}
 			if err != nil {
-				yield(nil, err)
+				if err != stopped {
+					yield(nil, err)
+				}
 				return
 			}
-			if len(h.Members) > 0 && h.Members[0].Key.HouseholdKey != m.Key.HouseholdKey {
-				if !flush() {
-					return
-				}
-			}
-			h.Members = append(h.Members, m)
 		}
-		flush()
+		if err := g.Flush(pass); err != nil && err != stopped {
+			yield(nil, err)
+		}
 	}
+}
+
+// HouseholdGrouper gathers members, given in key order, into households,
+// for a store that is handed the rows one at a time (as its import copies
+// them) rather than as a sequence to range over.
+type HouseholdGrouper struct {
+	h Household
+}
+
+// Add adds a member. When m begins a new household, the one gathered so
+// far is passed to done first (see Flush).
+func (g *HouseholdGrouper) Add(m Member, done func(*Household) error) error {
+	if len(g.h.Members) > 0 && g.h.Key() != m.Key.HouseholdKey {
+		if err := g.Flush(done); err != nil {
+			return err
+		}
+	}
+	g.h.Members = append(g.h.Members, m)
+	return nil
+}
+
+// Flush checks the household gathered so far (CheckInsured) and passes it
+// to done, if there is one. The Household is reused: it is valid during
+// the call only.
+func (g *HouseholdGrouper) Flush(done func(*Household) error) error {
+	if len(g.h.Members) == 0 {
+		return nil
+	}
+	if err := g.h.CheckInsured(); err != nil {
+		return err
+	}
+	err := done(&g.h)
+	g.h.Members = g.h.Members[:0]
+	return err
 }
 
 // TargetRow is one target with its household's insured person, as a store

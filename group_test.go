@@ -99,3 +99,61 @@ func sign(n int) int {
 	}
 	return 0
 }
+
+// TestGroupHouseholds: members in key order come out as households, each
+// checked for its insured person; a read error or a household without one
+// ends the sequence with that error; a consumer may stop early.
+func TestGroupHouseholds(t *testing.T) {
+	member := func(symbol, number, branchNo string) Member {
+		return Member{Key: MemberKey{HouseholdKey: HouseholdKey{Branch: "46", Symbol: symbol, Number: number}, BranchNo: branchNo}}
+	}
+	for _, tt := range []struct {
+		name    string
+		members []Member
+		readErr bool // the read fails after the members
+		stopAt  int  // households taken before stopping; 0: all
+		want    string
+		wantErr string
+	}{
+		{"households", []Member{member("1", "1", "00"), member("1", "1", "01"), member("1", "2", "00"), member("2", "1", "00"), member("2", "1", "02")}, false, 0, "1-1:00,01 1-2:00 2-1:00,02", ""},
+		{"empty", nil, false, 0, "", ""},
+		{"no insured person", []Member{member("1", "1", "00"), member("1", "2", "01")}, false, 0, "1-1:00", "被保険者"},
+		{"read error", []Member{member("1", "1", "00")}, true, 0, "", "read failed"},
+		{"stopped early", []Member{member("1", "1", "00"), member("1", "2", "00"), member("1", "3", "01")}, false, 1, "1-1:00", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			members := func(yield func(Member, error) bool) {
+				for _, m := range tt.members {
+					if !yield(m, nil) {
+						return
+					}
+				}
+				if tt.readErr {
+					yield(Member{}, errors.New("read failed"))
+				}
+			}
+			var got []string
+			var gotErr error
+			for h, err := range GroupHouseholds(members) {
+				if err != nil {
+					gotErr = err
+					break
+				}
+				var nos []string
+				for _, m := range h.Members {
+					nos = append(nos, m.Key.BranchNo)
+				}
+				got = append(got, h.Key().Symbol+"-"+h.Key().Number+":"+strings.Join(nos, ","))
+				if len(got) == tt.stopAt {
+					break
+				}
+			}
+			if strings.Join(got, " ") != tt.want {
+				t.Errorf("households %q, want %q", strings.Join(got, " "), tt.want)
+			}
+			if (gotErr == nil) != (tt.wantErr == "") || gotErr != nil && !strings.Contains(gotErr.Error(), tt.wantErr) {
+				t.Errorf("error %v, want one containing %q", gotErr, tt.wantErr)
+			}
+		})
+	}
+}

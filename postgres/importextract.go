@@ -45,7 +45,7 @@ type importExtraction struct {
 	settings string
 	decide   func(*shikaku.Household, []shikaku.ReasonCode)
 	counts   map[shikaku.ReasonCode]int
-	h        shikaku.Household
+	g        shikaku.HouseholdGrouper
 	out      []shikaku.ReasonCode
 	file     *os.File // the decisions so far, once the branch's first row came
 	w        *bufio.Writer
@@ -88,27 +88,15 @@ func (a *importExtraction) add(m *shikaku.Member, index int64) error {
 		os.Remove(f.Name())
 		a.file, a.w, a.first = f, bufio.NewWriterSize(f, 1<<20), index
 	}
-	if len(a.h.Members) > 0 && a.h.Key() != m.Key.HouseholdKey {
-		if err := a.household(); err != nil {
-			return err
-		}
-	}
-	a.h.Members = append(a.h.Members, *m)
 	a.last = m.Key
 	a.n++
-	return nil
+	return a.g.Add(*m, a.household)
 }
 
-// household decides the household gathered so far.
-func (a *importExtraction) household() error {
-	if len(a.h.Members) == 0 {
-		return nil
-	}
-	if err := a.h.CheckInsured(); err != nil {
-		return err
-	}
-	a.out = append(a.out[:0], make([]shikaku.ReasonCode, len(a.h.Members))...)
-	a.decide(&a.h, a.out)
+// household decides a household and writes its decisions to the file.
+func (a *importExtraction) household(h *shikaku.Household) error {
+	a.out = append(a.out[:0], make([]shikaku.ReasonCode, len(h.Members))...)
+	a.decide(h, a.out)
 	for i, code := range a.out {
 		a.counts[code]++
 		k := slices.Index(shikaku.ReasonCodes, code)
@@ -120,9 +108,7 @@ func (a *importExtraction) household() error {
 			b |= householdStart
 		}
 		a.w.WriteByte(b) // a write error sticks: end sees it at Flush
-
 	}
-	a.h.Members = a.h.Members[:0]
 	return nil
 }
 
@@ -148,7 +134,7 @@ func (a *importExtraction) end(ctx context.Context, tx pgx.Tx, before, after, co
 		a.stop()
 		return nil
 	}
-	if err := a.household(); err != nil {
+	if err := a.g.Flush(a.household); err != nil {
 		return err
 	}
 	if err := a.w.Flush(); err != nil {

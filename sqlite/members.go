@@ -48,7 +48,7 @@ type importExtraction struct {
 	settings string
 	decide   func(*shikaku.Household, []shikaku.ReasonCode)
 	x        *extraction // started at the branch's first row
-	h        shikaku.Household
+	g        shikaku.HouseholdGrouper
 	off      bool
 }
 
@@ -63,27 +63,9 @@ func (a *importExtraction) add(ctx context.Context, tx *writeTx, m *shikaku.Memb
 			return err
 		}
 	}
-	if len(a.h.Members) > 0 && a.h.Key() != m.Key.HouseholdKey {
-		if err := a.household(); err != nil {
-			return err
-		}
-	}
-	a.h.Members = append(a.h.Members, *m)
-	a.h.Members[len(a.h.Members)-1].ID = id
-	return nil
-}
-
-// household decides the household gathered so far.
-func (a *importExtraction) household() error {
-	if len(a.h.Members) == 0 {
-		return nil
-	}
-	if err := a.h.CheckInsured(); err != nil {
-		return err
-	}
-	err := a.x.household(&a.h)
-	a.h.Members = a.h.Members[:0]
-	return err
+	stored := *m
+	stored.ID = id
+	return a.g.Add(stored, a.x.household)
 }
 
 // stop leaves the branch to Extract: the decisions stored so far go.
@@ -108,7 +90,7 @@ func (a *importExtraction) end(ctx context.Context, tx *writeTx) error {
 		a.off = true
 		return nil
 	}
-	if err := a.household(); err != nil {
+	if err := a.g.Flush(a.x.household); err != nil {
 		return err
 	}
 	return a.x.end(ctx, tx)
