@@ -3,8 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -42,32 +44,39 @@ func extractBranch(t *testing.T, s *Store, branch string, households int, firstT
 	return c
 }
 
-// memberIndex is certificates_member's definition as q sees it, "" when
-// the index is missing.
-func memberIndex(t *testing.T, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}) string {
+// packIndexes lists the indexes of envelopes and certificates as q sees
+// them: each one's definition and the constraint it backs, if any.
+func packIndexes(t *testing.T, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}) []string {
 	t.Helper()
-	var def string
-	err := q.QueryRow(context.Background(), `SELECT indexdef FROM pg_indexes WHERE indexname = 'certificates_member'`).Scan(&def)
-	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	rows, err := q.Query(context.Background(), `SELECT pg_get_indexdef(i.indexrelid) || coalesce(' / ' || c.conname || ' ' || pg_get_constraintdef(c.oid), '')
+		FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+		WHERE i.indrelid IN ('envelopes'::regclass, 'certificates'::regclass) AND i.indisvalid
+		ORDER BY 1`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return def
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
-// The first pack of a database builds certificates_member after its load,
-// as migration 001 defines it; a pack that fails leaves it as it was; a
-// pack after another branch's, or while another session reads
-// certificates, keeps it up as it goes, without waiting.
-func TestMemberIndexDeferredOnFirstPack(t *testing.T) {
+// The first pack of a database builds the indexes of envelopes and
+// certificates after its load, as the migrations define them; a pack that
+// fails leaves them as they were; a pack after another branch's, or while
+// another session reads certificates, keeps them up as it goes, without
+// waiting.
+func TestIndexesDeferredOnFirstPack(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name       string
 		otherFirst bool // branch 47 packed before
 		reader     bool // another session holds a lock on certificates
 		fail       bool
-		dropped    bool // the index is missing inside the pack
+		dropped    bool // the indexes are missing inside the pack
 	}{
 		{"first pack", false, false, false, true},
 		{"first pack fails", false, false, true, true},
@@ -76,9 +85,9 @@ func TestMemberIndexDeferredOnFirstPack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, u, c := packStore(t)
-			defined := memberIndex(t, s.pool)
-			if defined == "" {
-				t.Fatal("no certificates_member before pack")
+			defined := packIndexes(t, s.pool)
+			if len(defined) != 6 || !strings.Contains(strings.Join(defined, "\n"), "tracking_no_key UNIQUE (tracking_no)") {
+				t.Fatalf("before pack the indexes are:\n%s", strings.Join(defined, "\n"))
 			}
 			if tc.otherFirst {
 				c47 := extractBranch(t, s, "47", 5, 5647700000)
@@ -103,9 +112,9 @@ func TestMemberIndexDeferredOnFirstPack(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var during string
+			var during []string
 			_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-				during = memberIndex(t, tx.(*packTx).tx)
+				during = packIndexes(t, tx.(*packTx).tx)
 				res, err := shikaku.PackCampaign(ctx, c, tx, nil)
 				if tc.fail && err == nil {
 					err = errors.New("stopped on purpose")
@@ -115,11 +124,11 @@ func TestMemberIndexDeferredOnFirstPack(t *testing.T) {
 			if (err != nil) != tc.fail {
 				t.Fatalf("pack: %v", err)
 			}
-			if (during == "") != tc.dropped || (during != "" && during != defined) {
-				t.Errorf("during pack certificates_member was %q (dropped: %v), want dropped: %v", during, during == "", tc.dropped)
+			if want := defined; tc.dropped && len(during) != 0 || !tc.dropped && !slices.Equal(during, want) {
+				t.Errorf("during pack the indexes were %q (want dropped: %v)", during, tc.dropped)
 			}
-			if got := memberIndex(t, s.pool); got != defined {
-				t.Errorf("after pack certificates_member is %q, want %q", got, defined)
+			if got := packIndexes(t, s.pool); !slices.Equal(got, defined) {
+				t.Errorf("after pack the indexes are %q, want %q", got, defined)
 			}
 			// Every certificate of the branch is found through the index.
 			const throughIndex = `SELECT COUNT(*) FROM members m WHERE m.branch_code = '46'
@@ -157,6 +166,40 @@ func TestMemberIndexDeferredOnFirstPack(t *testing.T) {
 			}
 			if tc.fail != (all == 0) || all != indexed {
 				t.Errorf("%d certificates of branch 46, %d members found through certificates_member", all, indexed)
+			}
+		})
+	}
+}
+
+// A tracking number handed out twice is refused whether the pack keeps the
+// unique index up as it goes or builds it after its load: the pack fails
+// and stores nothing.
+func TestTrackingNumberTwiceRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, otherFirst := range []bool{false, true} {
+		t.Run(map[bool]string{false: "first pack", true: "after another branch"}[otherFirst], func(t *testing.T) {
+			s, _, _ := packStore(t)
+			if otherFirst {
+				c47 := extractBranch(t, s, "47", 5, 5647700000)
+				if _, err := s.Pack(ctx, "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+					return shikaku.PackCampaign(ctx, c47, tx, nil)
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			envelope := func(seq int64) shikaku.Envelope {
+				return shikaku.Envelope{ID: shikaku.EnvelopeID("46", seq), Seq: seq, K: 1, N: 1, Wave: 1,
+					TrackingNumber: 56466000001, SendOn: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC), Language: "ja"}
+			}
+			_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+				return shikaku.PackResult{}, tx.SaveEnvelopes(ctx, []shikaku.Envelope{envelope(1), envelope(2)})
+			})
+			if err == nil || !strings.Contains(err.Error(), "tracking_no") {
+				t.Fatalf("pack with a tracking number twice: %v", err)
+			}
+			var n int
+			if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM envelopes WHERE branch_code = '46'`).Scan(&n); err != nil || n != 0 {
+				t.Errorf("%d envelopes of branch 46 stored (%v)", n, err)
 			}
 		})
 	}
