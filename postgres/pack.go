@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"shikaku"
@@ -31,7 +29,16 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		} else if done {
 			return shikaku.RepackRefused(branch)
 		}
-		deferred, err := deferIndexes(ctx, tx)
+		// Every row pack writes goes through six indexes, one of them
+		// (certificates_member) in random order; once that one outgrows
+		// the server's buffers, every insert reads a page back and logs it
+		// whole after each checkpoint. At 10 M members, pack alone on
+		// copies of one database: 76.7-113.7 s with the indexes kept up;
+		// 70 s with certificates_member built after the load; 52.5-55.9 s
+		// with all six (WAL 1.8 GB -> 0.9 GB). The unique ones (envelope
+		// and certificate IDs, tracking numbers) still refuse a
+		// duplicate: their build fails and the pack rolls back.
+		deferred, err := deferIndexes(ctx, tx, "envelopes", "certificates")
 		if err != nil {
 			return err
 		}
@@ -61,96 +68,6 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		return recordStep(ctx, tx, branch, shikaku.StepPack, detail)
 	})
 	return res, err
-}
-
-// deferIndexes drops the indexes and unique constraints of envelopes and
-// certificates for the first pack of the database, to be built after the
-// load with one sort each, and returns the statements that build them
-// again (nil when it dropped nothing). Every row pack writes goes through
-// six indexes, one of them (certificates_member) in random order; once
-// that one outgrows the server's buffers, every insert reads a page back
-// and logs it whole after each checkpoint. At 10 M members, pack alone on
-// copies of one database: 80.9-113.7 s with the indexes kept up; 70 s
-// with certificates_member built after; 40.6 s plus 10.1 s to build all
-// six after (WAL 1.8 GB -> 0.9 GB). The unique ones (envelope and
-// certificate IDs, tracking numbers) still refuse a duplicate: their
-// build fails and the pack rolls back.
-//
-// Dropping an index locks its table against every other session until
-// the commit: another branch's pack or lookup that reads these tables
-// then waits for this pack. So the pack only does it when neither table
-// holds a row yet (the others' reads would find nothing there) and the
-// locks are free at once; otherwise it keeps the indexes up as it goes
-// and waits for no one. A crash rolls the drop back with the rest of the
-// pack.
-func deferIndexes(ctx context.Context, tx pgx.Tx) ([]string, error) {
-	const empty = `SELECT NOT EXISTS (SELECT 1 FROM envelopes) AND NOT EXISTS (SELECT 1 FROM certificates)`
-	var none bool
-	if err := tx.QueryRow(ctx, empty).Scan(&none); err != nil || !none {
-		return nil, err
-	}
-	// A lock taken in a savepoint is released when the savepoint is
-	// rolled back, and a lock not granted aborts only the savepoint.
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	keep := func(err error) ([]string, error) {
-		if rerr := sp.Rollback(ctx); rerr != nil {
-			return nil, rerr
-		}
-		if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available
-			return nil, nil
-		}
-		return nil, err
-	}
-	if _, err := sp.Exec(ctx, `LOCK TABLE envelopes, certificates IN ACCESS EXCLUSIVE MODE NOWAIT`); err != nil {
-		return keep(err)
-	}
-	// Another branch may have committed its pack between the check and
-	// the lock.
-	if err := sp.QueryRow(ctx, empty).Scan(&none); err != nil || !none {
-		return keep(err)
-	}
-	type index struct{ drop, build string }
-	var indexes []index
-	for ix, err := range query(ctx, sp, `SELECT
-			CASE WHEN c.oid IS NULL THEN format('DROP INDEX %s', i.indexrelid::regclass)
-				ELSE format('ALTER TABLE %s DROP CONSTRAINT %I', i.indrelid::regclass, c.conname) END,
-			CASE WHEN c.oid IS NULL THEN pg_get_indexdef(i.indexrelid)
-				ELSE format('ALTER TABLE %s ADD CONSTRAINT %I %s', i.indrelid::regclass, c.conname, pg_get_constraintdef(c.oid)) END
-		FROM pg_index i
-		LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-		WHERE i.indrelid IN ('envelopes'::regclass, 'certificates'::regclass)
-		ORDER BY i.indexrelid`, nil,
-		func(r pgx.Rows, ix *index) error { return r.Scan(&ix.drop, &ix.build) }) {
-		if err != nil {
-			return keep(err)
-		}
-		indexes = append(indexes, ix)
-	}
-	var builds []string
-	for _, ix := range indexes {
-		if _, err := sp.Exec(ctx, ix.drop); err != nil {
-			return nil, fmt.Errorf("封筒の索引を外せません（%s）: %w", ix.drop, err)
-		}
-		builds = append(builds, ix.build)
-	}
-	return builds, sp.Commit(ctx)
-}
-
-// buildIndexes runs what deferIndexes returned, in the pack's transaction.
-func buildIndexes(ctx context.Context, tx pgx.Tx, builds []string) error {
-	for _, b := range builds {
-		if _, err := tx.Exec(ctx, b); err != nil {
-			// A duplicate's key is in the detail, not in the message.
-			if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Detail != "" {
-				return fmt.Errorf("封筒の索引を作れません（%s）: %w: %s", b, err, pe.Detail)
-			}
-			return fmt.Errorf("封筒の索引を作れません（%s）: %w", b, err)
-		}
-	}
-	return nil
 }
 
 type packTx struct {

@@ -44,26 +44,6 @@ func extractBranch(t *testing.T, s *Store, branch string, households int, firstT
 	return c
 }
 
-// packIndexes lists the indexes of envelopes and certificates as q sees
-// them: each one's definition and the constraint it backs, if any.
-func packIndexes(t *testing.T, q interface {
-	Query(context.Context, string, ...any) (pgx.Rows, error)
-}) []string {
-	t.Helper()
-	rows, err := q.Query(context.Background(), `SELECT pg_get_indexdef(i.indexrelid) || coalesce(' / ' || c.conname || ' ' || pg_get_constraintdef(c.oid), '')
-		FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
-		WHERE i.indrelid IN ('envelopes'::regclass, 'certificates'::regclass) AND i.indisvalid
-		ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // The first pack of a database builds the indexes of envelopes and
 // certificates after its load, as the migrations define them; a pack that
 // fails leaves them as they were; a pack after another branch's, or while
@@ -85,7 +65,7 @@ func TestIndexesDeferredOnFirstPack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, u, c := packStore(t)
-			defined := packIndexes(t, s.pool)
+			defined := tableIndexes(t, s.pool, "envelopes", "certificates")
 			if len(defined) != 6 || !strings.Contains(strings.Join(defined, "\n"), "tracking_no_key UNIQUE (tracking_no)") {
 				t.Fatalf("before pack the indexes are:\n%s", strings.Join(defined, "\n"))
 			}
@@ -114,7 +94,7 @@ func TestIndexesDeferredOnFirstPack(t *testing.T) {
 			}
 			var during []string
 			_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-				during = packIndexes(t, tx.(*packTx).tx)
+				during = tableIndexes(t, tx.(*packTx).tx, "envelopes", "certificates")
 				res, err := shikaku.PackCampaign(ctx, c, tx, nil)
 				if tc.fail && err == nil {
 					err = errors.New("stopped on purpose")
@@ -127,7 +107,7 @@ func TestIndexesDeferredOnFirstPack(t *testing.T) {
 			if want := defined; tc.dropped && len(during) != 0 || !tc.dropped && !slices.Equal(during, want) {
 				t.Errorf("during pack the indexes were %q (want dropped: %v)", during, tc.dropped)
 			}
-			if got := packIndexes(t, s.pool); !slices.Equal(got, defined) {
+			if got := tableIndexes(t, s.pool, "envelopes", "certificates"); !slices.Equal(got, defined) {
 				t.Errorf("after pack the indexes are %q, want %q", got, defined)
 			}
 			// Every certificate of the branch is found through the index.

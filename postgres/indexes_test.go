@@ -1,0 +1,150 @@
+package postgres
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"shikaku"
+	"shikaku/storetest"
+)
+
+// tableIndexes lists the valid indexes of tables as q sees them: each
+// one's definition and the constraint it backs, if any.
+func tableIndexes(t *testing.T, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, tables ...string) []string {
+	t.Helper()
+	rows, err := q.Query(context.Background(), `SELECT pg_get_indexdef(i.indexrelid) || coalesce(' / ' || c.conname || ' ' || pg_get_constraintdef(c.oid), '')
+		FROM pg_index i LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+		WHERE i.indrelid IN (SELECT to_regclass(t) FROM unnest($1::text[]) t) AND i.indisvalid
+		ORDER BY 1`, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// The first import of a database copies the members into the table
+// without its indexes, holding the table alone, and builds them after, as
+// the migrations define them; an import beside another branch's members,
+// or while another session reads the table, keeps them up and waits for
+// no one; a key given twice (csvin refuses it first) fails the build and
+// stores nothing.
+func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name       string
+		otherFirst bool // branch 47 imported before
+		reader     bool // another session holds a lock on members
+		twice      bool // one key given twice
+		deferred   bool // the import holds the table alone while it copies
+	}{
+		{"first import", false, false, false, true},
+		{"key twice", false, false, true, true},
+		{"after another branch", true, false, false, false},
+		{"table in use", false, true, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, drop, err := TestDatabase(ctx, testServer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer drop()
+			s, err := Open(ctx, u, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			defined := tableIndexes(t, s.pool, "members")
+			if len(defined) != 3 {
+				t.Fatalf("before the import the indexes are:\n%s", strings.Join(defined, "\n"))
+			}
+			if tc.otherFirst {
+				if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("47", 3))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.reader {
+				rtx, err := s.pool.Begin(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer rtx.Rollback(ctx)
+				if _, err := rtx.Exec(ctx, `SELECT 1 FROM members LIMIT 1`); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ms := storetest.Members("46", 20)
+			if tc.twice {
+				ms = slices.Insert(ms, 10, ms[9])
+			}
+			var locks string
+			rows := func(yield func(*shikaku.Member, error) bool) {
+				for i := range ms {
+					if i == len(ms)/2 {
+						if err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(mode, ' ' ORDER BY mode), '') FROM pg_locks
+							WHERE locktype = 'relation' AND relation = 'members'::regclass AND granted AND pid <> pg_backend_pid()`).Scan(&locks); err != nil {
+							t.Error(err)
+						}
+					}
+					if !yield(&ms[i], nil) {
+						return
+					}
+				}
+			}
+			_, err = s.ImportMembers(ctx, rows)
+			if tc.twice != (err != nil) {
+				t.Fatalf("import: %v", err)
+			}
+			if tc.twice && !strings.Contains(err.Error(), "members_key") {
+				t.Errorf("a key given twice: %v", err)
+			}
+			if got := strings.Contains(locks, "AccessExclusiveLock"); got != tc.deferred {
+				t.Errorf("while copying, the locks on members were %q, want the table held alone: %v", locks, tc.deferred)
+			}
+			if got := tableIndexes(t, s.pool, "members"); !slices.Equal(got, defined) {
+				t.Errorf("after the import the indexes are %q, want %q", got, defined)
+			}
+			want := len(ms)
+			if tc.twice {
+				want = 0
+			}
+			// Every member stored is found through the key index.
+			var n int
+			var plan strings.Builder
+			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+					return err
+				}
+				const byKey = `SELECT COUNT(*) FROM members WHERE branch_code = '46' AND symbol >= ''`
+				rows, err := tx.Query(ctx, `EXPLAIN `+byKey)
+				if err != nil {
+					return err
+				}
+				lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+				if err != nil {
+					return err
+				}
+				plan.WriteString(strings.Join(lines, "\n"))
+				return tx.QueryRow(ctx, byKey).Scan(&n)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(plan.String(), "members_key") {
+				t.Errorf("the members are not read through members_key:\n%s", plan.String())
+			}
+			if n != want {
+				t.Errorf("%d members of branch 46 stored, want %d", n, want)
+			}
+		})
+	}
+}
