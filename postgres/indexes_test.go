@@ -45,12 +45,14 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 		otherFirst bool // branch 47 imported before
 		reader     bool // another session holds a lock on members
 		twice      bool // one key given twice
+		two        bool // the file starts with 5 households of branch 45
 		deferred   bool // the import holds the table alone while it copies
 	}{
-		{"first import", false, false, false, true},
-		{"key twice", false, false, true, true},
-		{"after another branch", true, false, false, false},
-		{"table in use", false, true, false, false},
+		{"first import", false, false, false, false, true},
+		{"two branches in the file", false, false, false, true, true},
+		{"key twice", false, false, true, false, true},
+		{"after another branch", true, false, false, false, false},
+		{"table in use", false, true, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			u, drop, err := TestDatabase(ctx, testServer(t))
@@ -83,8 +85,13 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 				}
 			}
 			ms := storetest.Members("46", 20)
+			want := len(ms)
 			if tc.twice {
 				ms = slices.Insert(ms, 10, ms[9])
+				want = 0
+			}
+			if tc.two {
+				ms = append(storetest.Members("45", 5), ms...)
 			}
 			var locks string
 			rows := func(yield func(*shikaku.Member, error) bool) {
@@ -113,10 +120,6 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 			if got := tableIndexes(t, s.pool, "members"); !slices.Equal(got, defined) {
 				t.Errorf("after the import the indexes are %q, want %q", got, defined)
 			}
-			want := len(ms)
-			if tc.twice {
-				want = 0
-			}
 			// Every member stored is found through the key index.
 			var n int
 			var plan strings.Builder
@@ -144,6 +147,13 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 			}
 			if n != want {
 				t.Errorf("%d members of branch 46 stored, want %d", n, want)
+			}
+			var all int
+			if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM members WHERE branch_code <> '47'`).Scan(&all); err != nil {
+				t.Fatal(err)
+			}
+			if tc.twice && all != 0 || !tc.twice && all != len(ms) {
+				t.Errorf("%d members of the file stored, of %d", all, len(ms))
 			}
 		})
 	}

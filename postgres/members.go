@@ -45,7 +45,9 @@ func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 		// Into an empty table (the database's first import) the rows go
 		// without indexes, built afterwards: at 10 M members 53.2 s plus
 		// 28.1 s to build them, against 107.6 s with the indexes up
-		// (WAL 3.0 GB -> 2.1 GB).
+		// (WAL 3.0 GB -> 2.1 GB). No branch then has rows to delete, and
+		// none is looked for: without its index each delete would scan
+		// every row copied so far, once per branch of the file.
 		deferred, err := deferIndexes(ctx, tx, "members")
 		if err != nil {
 			return err
@@ -61,7 +63,7 @@ func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 			if !ok {
 				break
 			}
-			if err := replaceBranch(ctx, tx, first.Key.Branch); err != nil {
+			if err := replaceBranch(ctx, tx, first.Key.Branch, deferred == nil); err != nil {
 				return err
 			}
 			counts[first.Key.Branch] = 0
@@ -109,12 +111,13 @@ func (s *Store) importMembers(ctx context.Context, rows iter.Seq2[*shikaku.Membe
 	return counts, nil
 }
 
-// replaceBranch takes the branch's lock and empties it before its new
-// snapshot, unless its campaign has been extracted. Locks are taken in the
-// order the file names its branches: two imports of multi-branch files in
-// opposite orders at the same moment would deadlock, which the server
-// detects by failing one of them whole (nothing changed; run it again).
-func replaceBranch(ctx context.Context, tx pgx.Tx, branch string) error {
+// replaceBranch takes the branch's lock and, when the table may hold its
+// rows (stored), empties it before its new snapshot, unless its campaign
+// has been extracted. Locks are taken in the order the file names its
+// branches: two imports of multi-branch files in opposite orders at the
+// same moment would deadlock, which the server detects by failing one of
+// them whole (nothing changed; run it again).
+func replaceBranch(ctx context.Context, tx pgx.Tx, branch string, stored bool) error {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('shikaku:' || $1))`, branch); err != nil {
 		return err
 	}
@@ -122,6 +125,9 @@ func replaceBranch(ctx context.Context, tx pgx.Tx, branch string) error {
 		return err
 	} else if done {
 		return shikaku.ReimportRefused(branch)
+	}
+	if !stored {
+		return nil
 	}
 	_, err := tx.Exec(ctx, `DELETE FROM members WHERE branch_code = $1`, branch)
 	return err
