@@ -44,6 +44,18 @@ func extractBranch(t *testing.T, s *Store, branch string, households int, firstT
 	return c
 }
 
+// packOther extracts and packs a small branch 47 in s.
+func packOther(t *testing.T, s *Store) {
+	t.Helper()
+	c := extractBranch(t, s, "47", 5, 5647700000)
+	res, err := s.Pack(context.Background(), "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(context.Background(), c, tx, nil)
+	})
+	if err != nil || res.Envelopes == 0 {
+		t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
+	}
+}
+
 // The first pack of a database builds the indexes of envelopes and
 // certificates after its load, as the migrations define them; a pack that
 // fails leaves them as they were; a pack after another branch's, or while
@@ -70,12 +82,7 @@ func TestIndexesDeferredOnFirstPack(t *testing.T) {
 				t.Fatalf("before pack the indexes are:\n%s", strings.Join(defined, "\n"))
 			}
 			if tc.otherFirst {
-				c47 := extractBranch(t, s, "47", 5, 5647700000)
-				if res, err := s.Pack(ctx, "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-					return shikaku.PackCampaign(ctx, c47, tx, nil)
-				}); err != nil || res.Envelopes == 0 {
-					t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
-				}
+				packOther(t, s)
 			}
 			if tc.reader {
 				conn, err := pgx.Connect(ctx, u)
@@ -160,12 +167,7 @@ func TestTrackingNumberTwiceRefused(t *testing.T) {
 		t.Run(map[bool]string{false: "first pack", true: "after another branch"}[otherFirst], func(t *testing.T) {
 			s, _, _ := packStore(t)
 			if otherFirst {
-				c47 := extractBranch(t, s, "47", 5, 5647700000)
-				if _, err := s.Pack(ctx, "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-					return shikaku.PackCampaign(ctx, c47, tx, nil)
-				}); err != nil {
-					t.Fatal(err)
-				}
+				packOther(t, s)
 			}
 			envelope := func(seq int64) shikaku.Envelope {
 				return shikaku.Envelope{ID: shikaku.EnvelopeID("46", seq), Seq: seq, K: 1, N: 1, Wave: 1,
