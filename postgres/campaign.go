@@ -19,7 +19,8 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 	counts := map[shikaku.ReasonCode]int{}
 	branch := c.BranchCode
 	err := s.tx(ctx, branch, func(tx pgx.Tx) error {
-		if err := beginExtract(ctx, tx, c, settings); err != nil {
+		deferred, err := beginExtract(ctx, tx, c, settings)
+		if err != nil {
 			return err
 		}
 		rtx, err := s.snapshot(ctx)
@@ -69,7 +70,7 @@ func (s *Store) Extract(ctx context.Context, c *shikaku.Campaign, settings strin
 		if _, err := copyRows(ctx, tx, "decisions", decisionColumns, decisions); err != nil {
 			return err
 		}
-		return endExtract(ctx, tx, branch, counts)
+		return endExtract(ctx, tx, branch, counts, deferred)
 	})
 	if err != nil {
 		return nil, err
@@ -81,22 +82,25 @@ var decisionColumns = []string{"member_id", "branch_code", "decision", "insured_
 
 // beginExtract refuses a branch already packed, saves its campaign and
 // clears its earlier decisions and cross-matches (a re-extract before
-// packing starts over), before the new decisions are copied.
-func beginExtract(ctx context.Context, tx pgx.Tx, c *shikaku.Campaign, settings string) error {
+// packing starts over), before the new decisions are copied. Into an
+// empty decisions table (the database's first extract) they go without
+// its primary key, built by endExtract: at 1 M members, copying them
+// took 2.0-2.3 s with the key, 0.5-0.7 s without and 0.5 s to build it.
+func beginExtract(ctx context.Context, tx pgx.Tx, c *shikaku.Campaign, settings string) ([]string, error) {
 	branch := c.BranchCode
 	if done, err := stepDone(ctx, tx, branch, shikaku.StepPack); err != nil {
-		return err
+		return nil, err
 	} else if done {
-		return shikaku.ReextractRefused(branch)
+		return nil, shikaku.ReextractRefused(branch)
 	}
 	js, err := json.Marshal(c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO campaigns (branch_code, name, settings, campaign) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (branch_code) DO UPDATE SET name = excluded.name, settings = excluded.settings, campaign = excluded.campaign`,
 		branch, c.Name, settings, string(js)); err != nil {
-		return err
+		return nil, err
 	}
 	for _, q := range []string{
 		`DELETE FROM decisions WHERE branch_code = $1`,
@@ -104,15 +108,19 @@ func beginExtract(ctx context.Context, tx pgx.Tx, c *shikaku.Campaign, settings 
 		`DELETE FROM steps WHERE branch_code = $1 AND step IN ('extract', 'crossmatch', 'export')`,
 	} {
 		if _, err := tx.Exec(ctx, q, branch); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return deferIndexes(ctx, tx, "decisions")
 }
 
-// endExtract gives the planner the new decisions' statistics and records
-// the step, once the decisions are copied.
-func endExtract(ctx context.Context, tx pgx.Tx, branch string, counts map[shikaku.ReasonCode]int) error {
+// endExtract builds what beginExtract deferred, gives the planner the new
+// decisions' statistics and records the step, once the decisions are
+// copied.
+func endExtract(ctx context.Context, tx pgx.Tx, branch string, counts map[shikaku.ReasonCode]int, deferred []string) error {
+	if err := buildIndexes(ctx, tx, deferred); err != nil {
+		return err
+	}
 	if _, err := tx.Exec(ctx, `ANALYZE decisions`); err != nil {
 		return err
 	}

@@ -144,7 +144,8 @@ func (a *importExtraction) end(ctx context.Context, tx pgx.Tx, before, after, co
 	if _, err := a.file.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("判定の一時ファイルを読み直せません: %w", err)
 	}
-	if err := beginExtract(ctx, tx, a.c, a.settings); err != nil {
+	deferred, err := beginExtract(ctx, tx, a.c, a.settings)
+	if err != nil {
 		return err
 	}
 	r := bufio.NewReaderSize(a.file, 1<<20)
@@ -176,7 +177,7 @@ func (a *importExtraction) end(ctx context.Context, tx pgx.Tx, before, after, co
 	if n != a.n {
 		return fmt.Errorf("支部 %s: 判定 %d 件を保存しましたが、加入者は %d 名です", branch, n, a.n)
 	}
-	if err := endExtract(ctx, tx, branch, a.counts); err != nil {
+	if err := endExtract(ctx, tx, branch, a.counts, deferred); err != nil {
 		return err
 	}
 	a.stored = true

@@ -158,3 +158,98 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 		})
 	}
 }
+
+// The database's first extract copies the decisions without their primary
+// key and builds it after, as migration 001 defines it; so does a
+// re-extract of the only branch (its old decisions deleted first); an
+// extract beside another branch's decisions keeps the key up. Deciding
+// while importing ends with the same key.
+func TestDecisionKeyDeferredOnFirstExtract(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name     string
+		before   string // "other": branch 47 extracted first; "again": branch 46 extracted once before
+		along    bool   // decided while importing
+		deferred bool
+	}{
+		{"first extract", "", false, true},
+		{"extract again", "again", false, true},
+		{"after another branch", "other", false, false},
+		{"while importing", "", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u, drop, err := TestDatabase(ctx, testServer(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer drop()
+			s, err := Open(ctx, u, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			defined := tableIndexes(t, s.pool, "decisions")
+			if len(defined) != 1 {
+				t.Fatalf("before the extract the indexes are:\n%s", strings.Join(defined, "\n"))
+			}
+			switch tc.before {
+			case "other":
+				extractBranch(t, s, "47", 3, 5647700000)
+			case "again":
+				extractBranch(t, s, "46", 20, 5646600000)
+			}
+			c := storetest.Campaign("46", 5646600000)
+			var locks string
+			decide := func(h *shikaku.Household, out []shikaku.ReasonCode) {
+				if locks == "" {
+					if err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(mode, ' ' ORDER BY mode), '-') FROM pg_locks
+						WHERE locktype = 'relation' AND relation = 'decisions'::regclass AND granted AND pid <> pg_backend_pid()`).Scan(&locks); err != nil {
+						t.Error(err)
+					}
+				}
+				c.Rules().Decide(h, out)
+			}
+			if tc.along {
+				if _, _, err := s.ImportAndExtract(ctx, storetest.Rows(storetest.Members("46", 20)), c, "settings", c.Rules().Decide); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				if tc.before != "again" {
+					if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("46", 20))); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if _, err := s.Extract(ctx, c, "settings", decide); err != nil {
+					t.Fatal(err)
+				}
+				if got := strings.Contains(locks, "AccessExclusiveLock"); got != tc.deferred {
+					t.Errorf("while deciding, the locks on decisions were %q, want the table held alone: %v", locks, tc.deferred)
+				}
+			}
+			if got := tableIndexes(t, s.pool, "decisions"); !slices.Equal(got, defined) {
+				t.Errorf("after the extract the indexes are %q, want %q", got, defined)
+			}
+			// Every member of the branch has its decision, found by the key.
+			var members, decided int
+			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `SET LOCAL enable_hashjoin = off`); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `SET LOCAL enable_mergejoin = off`); err != nil {
+					return err
+				}
+				return tx.QueryRow(ctx, `SELECT COUNT(*), COUNT(d.member_id) FROM members m
+					LEFT JOIN decisions d ON d.member_id = m.id WHERE m.branch_code = '46'`).Scan(&members, &decided)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if members == 0 || decided != members {
+				t.Errorf("%d members of branch 46, %d decisions found through the key", members, decided)
+			}
+		})
+	}
+}
