@@ -32,6 +32,18 @@ func tableIndexes(t *testing.T, q interface {
 	return out
 }
 
+// otherLocks lists the locks that other sessions hold on table, their
+// modes in order.
+func otherLocks(t *testing.T, s *Store, table string) string {
+	t.Helper()
+	var modes string
+	if err := s.pool.QueryRow(context.Background(), `SELECT coalesce(string_agg(mode, ' ' ORDER BY mode), '') FROM pg_locks
+		WHERE locktype = 'relation' AND relation = to_regclass($1) AND granted AND pid <> pg_backend_pid()`, table).Scan(&modes); err != nil {
+		t.Error(err)
+	}
+	return modes
+}
+
 // The first import of a database copies the members into the table
 // without its indexes, holding the table alone, and builds them after, as
 // the migrations define them; an import beside another branch's members,
@@ -55,16 +67,7 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 		{"table in use", false, true, false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, drop, err := TestDatabase(ctx, testServer(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer drop()
-			s, err := Open(ctx, u, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, _ := freshStore(t)
 			defined := tableIndexes(t, s.pool, "members")
 			if len(defined) != 3 {
 				t.Fatalf("before the import the indexes are:\n%s", strings.Join(defined, "\n"))
@@ -97,17 +100,14 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 			rows := func(yield func(*shikaku.Member, error) bool) {
 				for i := range ms {
 					if i == len(ms)/2 {
-						if err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(mode, ' ' ORDER BY mode), '') FROM pg_locks
-							WHERE locktype = 'relation' AND relation = 'members'::regclass AND granted AND pid <> pg_backend_pid()`).Scan(&locks); err != nil {
-							t.Error(err)
-						}
+						locks = otherLocks(t, s, "members")
 					}
 					if !yield(&ms[i], nil) {
 						return
 					}
 				}
 			}
-			_, err = s.ImportMembers(ctx, rows)
+			_, err := s.ImportMembers(ctx, rows)
 			if tc.twice != (err != nil) {
 				t.Fatalf("import: %v", err)
 			}
@@ -178,34 +178,23 @@ func TestDecisionKeyDeferredOnFirstExtract(t *testing.T) {
 		{"while importing", "", true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u, drop, err := TestDatabase(ctx, testServer(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer drop()
-			s, err := Open(ctx, u, u)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s, _ := freshStore(t)
 			defined := tableIndexes(t, s.pool, "decisions")
 			if len(defined) != 1 {
 				t.Fatalf("before the extract the indexes are:\n%s", strings.Join(defined, "\n"))
 			}
 			switch tc.before {
 			case "other":
-				extractBranch(t, s, "47", 3, 5647700000)
+				storetest.ExtractBranch(t, s, "47", 3, 5647700000)
 			case "again":
-				extractBranch(t, s, "46", 20, 5646600000)
+				storetest.ExtractBranch(t, s, "46", 20, 5646600000)
 			}
 			c := storetest.Campaign("46", 5646600000)
 			var locks string
+			var checked bool
 			decide := func(h *shikaku.Household, out []shikaku.ReasonCode) {
-				if locks == "" {
-					if err := s.pool.QueryRow(ctx, `SELECT coalesce(string_agg(mode, ' ' ORDER BY mode), '-') FROM pg_locks
-						WHERE locktype = 'relation' AND relation = 'decisions'::regclass AND granted AND pid <> pg_backend_pid()`).Scan(&locks); err != nil {
-						t.Error(err)
-					}
+				if !checked {
+					locks, checked = otherLocks(t, s, "decisions"), true
 				}
 				c.Rules().Decide(h, out)
 			}
@@ -231,7 +220,7 @@ func TestDecisionKeyDeferredOnFirstExtract(t *testing.T) {
 			}
 			// Every member of the branch has its decision, found by the key.
 			var members, decided int
-			err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 				if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
 					return err
 				}

@@ -14,8 +14,9 @@ import (
 	"shikaku/storetest"
 )
 
-// packStore opens a fresh database with branch 46 extracted.
-func packStore(t *testing.T) (*Store, string, *shikaku.Campaign) {
+// freshStore opens a new database of its own on the test server and
+// returns it with its URL.
+func freshStore(t *testing.T) (*Store, string) {
 	t.Helper()
 	ctx := context.Background()
 	u, drop, err := TestDatabase(ctx, testServer(t))
@@ -28,32 +29,14 @@ func packStore(t *testing.T) (*Store, string, *shikaku.Campaign) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { s.Close() })
-	return s, u, extractBranch(t, s, "46", 40, 5646600000)
+	return s, u
 }
 
-func extractBranch(t *testing.T, s *Store, branch string, households int, firstTracking uint64) *shikaku.Campaign {
+// packStore opens a fresh database with branch 46 extracted.
+func packStore(t *testing.T) (*Store, string, *shikaku.Campaign) {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members(branch, households))); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.Campaign(branch, firstTracking)
-	if _, err := s.Extract(ctx, c, "settings", c.Rules().Decide); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// packOther extracts and packs a small branch 47 in s.
-func packOther(t *testing.T, s *Store) {
-	t.Helper()
-	c := extractBranch(t, s, "47", 5, 5647700000)
-	res, err := s.Pack(context.Background(), "47", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-		return shikaku.PackCampaign(context.Background(), c, tx, nil)
-	})
-	if err != nil || res.Envelopes == 0 {
-		t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
-	}
+	s, u := freshStore(t)
+	return s, u, storetest.ExtractBranch(t, s, "46", 40, 5646600000)
 }
 
 // The first pack of a database builds the indexes of envelopes and
@@ -82,7 +65,7 @@ func TestIndexesDeferredOnFirstPack(t *testing.T) {
 				t.Fatalf("before pack the indexes are:\n%s", strings.Join(defined, "\n"))
 			}
 			if tc.otherFirst {
-				packOther(t, s)
+				storetest.PackOther(t, s)
 			}
 			if tc.reader {
 				conn, err := pgx.Connect(ctx, u)
@@ -167,7 +150,7 @@ func TestTrackingNumberTwiceRefused(t *testing.T) {
 		t.Run(map[bool]string{false: "first pack", true: "after another branch"}[otherFirst], func(t *testing.T) {
 			s, _, _ := packStore(t)
 			if otherFirst {
-				packOther(t, s)
+				storetest.PackOther(t, s)
 			}
 			envelope := func(seq int64) shikaku.Envelope {
 				return shikaku.Envelope{ID: shikaku.EnvelopeID("46", seq), Seq: seq, K: 1, N: 1, Wave: 1,

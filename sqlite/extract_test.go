@@ -24,23 +24,7 @@ func packCampaign(ctx context.Context, s *Store, c *shikaku.Campaign) (shikaku.P
 func extracted(t *testing.T, households int) (*Store, *shikaku.Campaign) {
 	t.Helper()
 	s := openTemp(t)
-	return s, extractBranch(t, s, "46", households, 5646600000)
-}
-
-// extractBranch imports storetest's households into a branch of s and
-// extracts its campaign, whose tracking numbers start at firstTracking.
-func extractBranch(t *testing.T, s *Store, branch string, households int, firstTracking uint64) *shikaku.Campaign {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members(branch, households))); err != nil {
-		t.Fatal(err)
-	}
-	c := storetest.Campaign(branch, firstTracking)
-	rules := c.Rules()
-	if _, err := s.Extract(ctx, c, "settings", rules.Decide); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return s, storetest.ExtractBranch(t, s, "46", households, 5646600000)
 }
 
 // extractOnce imports ms into a new database, extracts branch 46 and

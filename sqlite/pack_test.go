@@ -35,7 +35,7 @@ func TestPackCacheIsRestored(t *testing.T) {
 	s, c := extracted(t, 40)
 	// Another branch packed first: the writer then fills the indexes as it
 	// goes (see deferRandomIndexes).
-	packOther(t, s)
+	storetest.PackOther(t, s)
 	var during int
 	_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
 		if err := tx.(*packTx).tx.QueryRowContext(ctx, `PRAGMA cache_size`).Scan(&during); err != nil {
@@ -75,15 +75,6 @@ func TestPackCacheIsRestored(t *testing.T) {
 	}
 	for _, c := range conns {
 		c.Close()
-	}
-}
-
-// packOther imports, extracts and packs a small branch 47.
-func packOther(t *testing.T, s *Store) {
-	t.Helper()
-	c := extractBranch(t, s, "47", 5, 5647700000)
-	if res, err := packCampaign(context.Background(), s, c); err != nil || res.Envelopes == 0 {
-		t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
 	}
 }
 
@@ -128,7 +119,7 @@ func TestRandomIndexesDeferredOnFirstPack(t *testing.T) {
 				t.Fatalf("the migrations define %q, randomIndexes %q", got, defined)
 			}
 			if tc.otherFirst {
-				packOther(t, s)
+				storetest.PackOther(t, s)
 			}
 			var during []string
 			_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {

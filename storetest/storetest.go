@@ -203,6 +203,27 @@ func pack(s shikaku.Store, c *shikaku.Campaign) (shikaku.PackResult, error) {
 	})
 }
 
+// ExtractBranch imports Members(branch, households) into s and extracts
+// the branch's campaign, whose tracking numbers start at firstTracking.
+func ExtractBranch(t *testing.T, s shikaku.Store, branch string, households int, firstTracking uint64) *shikaku.Campaign {
+	t.Helper()
+	if _, err := s.ImportMembers(ctx, Rows(Members(branch, households))); err != nil {
+		t.Fatal(err)
+	}
+	c := Campaign(branch, firstTracking)
+	mustExtract(t, s, c)
+	return c
+}
+
+// PackOther imports, extracts and packs a small branch 47 in s.
+func PackOther(t *testing.T, s shikaku.Store) {
+	t.Helper()
+	c := ExtractBranch(t, s, "47", 5, 5647700000)
+	if res, err := pack(s, c); err != nil || res.Envelopes == 0 {
+		t.Fatalf("packing branch 47: %d envelopes, %v", res.Envelopes, err)
+	}
+}
+
 func testImportReplaces(t *testing.T, s shikaku.Store) {
 	mustImport(t, s, Members("46", 10))
 	mustImport(t, s, Members("46", 4))
