@@ -10,6 +10,8 @@ import (
 	"runtime/pprof"
 	"shikaku"
 	"shikaku/pdf"
+	"shikaku/postgres"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -55,16 +57,31 @@ func generate(e *env, dir string, members int, seed uint64) (synth.Files, error)
 
 // runBench measures run end to end on generated members: the time of
 // each step and the peak memory of the process. Generation is not timed.
+// With --rounds N the run is repeated N times on the same input, each
+// time into a fresh database and folder, and the table shows each step's
+// median, fastest and slowest: on a machine shared with others one run
+// says little.
 func runBench(ctx context.Context, e *env, args []string) error {
-	f := newFlags(e, "bench", "bench [--members N] [--dir DIR] [--cpuprofile FILE] [--no-pdf] | bench --print ENVELOPES")
+	f := newFlags(e, "bench", "bench [--members N] [--rounds N] [--dir DIR] [--cpuprofile FILE] [--no-pdf] | bench --print ENVELOPES")
 	po := f.printFlags()
 	printN := f.Int("print", 0, "run の代わりに、合成した封筒 N 通の送付書 PDF 出力だけを計測する")
 	members := f.Int("members", 1000000, "加入者の数")
+	rounds := f.Int("rounds", 1, "run を繰り返す回数（2 回以上なら各工程の中央値・最速・最遅を表示。PostgreSQL では --db の隣に回ごとのデータベースを作り、計測後に削除する）")
 	dir := f.String("dir", "", "作業フォルダ（既定は一時フォルダ。終了後に削除）")
 	seed := f.Uint64("seed", 1, "乱数の種")
-	cpuprofile := f.String("cpuprofile", "", "run の CPU プロファイルを書き出すファイル（go tool pprof 用）")
+	cpuprofile := f.String("cpuprofile", "", "run の CPU プロファイルを書き出すファイル（go tool pprof 用。全回の合計）")
 	if _, err := f.parse(args); err != nil {
 		return err
+	}
+	if *rounds < 1 {
+		return usagef("--rounds には 1 以上を指定してください")
+	}
+	base := *f.db
+	if base == "" {
+		base = os.Getenv("SHIKAKU_DB")
+	}
+	if *rounds > 1 && base != "" && !isPostgres(base) {
+		return usagef("--rounds が 2 以上のとき、SQLite のデータベースは回ごとに作業フォルダへ作ります。--db（SHIKAKU_DB）は PostgreSQL の URL だけを指定してください")
 	}
 	work := *dir
 	if work == "" {
@@ -93,53 +110,181 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s（%s）\n", strings.TrimSpace(string(out)), time.Since(start).Round(time.Millisecond))
 	}
 	files := synth.FilesIn(in)
-	out := filepath.Join(work, "out")
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return err
-	}
-	url, err := freshDB(*f.db, out)
-	if err != nil {
-		return err
-	}
 	stop, err := startCPUProfile(*cpuprofile)
 	if err != nil {
 		return err
 	}
 	defer stop()
+	anon := startAnonPeak()
+	defer anon.stop()
+	var results []benchRound
+	for i := 1; i <= *rounds; i++ {
+		out := filepath.Join(work, "out")
+		if *rounds > 1 {
+			// A folder per round, none deleted in between: deleting a
+			// large output slows the next one's file creation (README,
+			// Performance).
+			out = filepath.Join(work, fmt.Sprintf("out-%d", i))
+		}
+		r, err := benchOnce(ctx, e, base, *rounds > 1, i, files, out, po, anon)
+		if err != nil {
+			return err
+		}
+		if *rounds > 1 {
+			fmt.Fprintf(e.stdout, "  第 %d 回: %.2f 秒（CPU %.2f 秒）\n", i, r.total.Seconds(), r.cpu.Seconds())
+		}
+		results = append(results, r)
+	}
+	where := redact(base)
+	if base == "" {
+		where = "sqlite（作業フォルダ）"
+		if *rounds == 1 {
+			where = redact(results[0].url)
+		}
+	}
+	if *rounds == 1 {
+		r := results[0]
+		fmt.Fprintf(e.stdout, "\nrun（%s 名, %s, %d コア）\n", num(*members), where, runtime.NumCPU())
+		// Peak RSS counts the database file SQLite maps, once per connection;
+		// the anonymous peak is the memory the run itself holds.
+		fmt.Fprintf(e.stdout, "  %-24s %10s %12s %14s %15s\n", "step", "seconds", "CPU seconds", "peak RSS MiB", "peak anon MiB")
+		for _, t := range r.times {
+			fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", t.step, t.elapsed.Seconds(), t.cpu.Seconds(), t.rssMiB, t.anonMiB)
+		}
+		fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", "total", r.total.Seconds(), r.cpu.Seconds(), peakRSSMiB(), anon.MiB())
+	} else {
+		printRounds(e, results, fmt.Sprintf("%s 名, %s, %d コア, %d 回", num(*members), where, runtime.NumCPU(), *rounds), anon)
+	}
+	if isPostgres(results[0].url) {
+		fmt.Fprintln(e.stdout, "  CPU seconds はこのプロセスの分だけです（PostgreSQL サーバーの CPU は含みません）")
+	}
+	if sizes := roundSizes(results); len(sizes) > 0 {
+		if len(sizes) == 1 {
+			fmt.Fprintf(e.stdout, "  database size: %.0f MiB\n", sizes[0])
+		} else {
+			fmt.Fprintf(e.stdout, "  database size: %.0f MiB（中央値）\n", median(sizes))
+		}
+	}
+	return nil
+}
+
+// benchRound is one measured run.
+type benchRound struct {
+	url        string
+	times      []timing
+	total, cpu time.Duration
+	sizeMiB    float64 // -1 when the store cannot tell
+}
+
+// benchOnce runs the campaign once into a fresh database: the one the
+// flags name (or a file in out) for a single round; for several, a file
+// in out on SQLite, or on PostgreSQL a database of its own next to base,
+// dropped once measured.
+func benchOnce(ctx context.Context, e *env, base string, several bool, round int, files synth.Files, out string, po *printOptions, anon *anonPeak) (benchRound, error) {
+	r := benchRound{sizeMiB: -1}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return r, err
+	}
+	switch {
+	case several && isPostgres(base):
+		name, err := postgres.DatabaseName(base)
+		if err != nil {
+			return r, usagef("--db の URL を読めません: %v", err)
+		}
+		suffix := fmt.Sprintf("_bench_%d", round)
+		if len(name)+len(suffix) > 63 { // PostgreSQL's limit on names
+			name = name[:63-len(suffix)]
+		}
+		u, drop, err := postgres.CreateDatabase(ctx, base, name+suffix)
+		if err != nil {
+			return r, err
+		}
+		defer func() {
+			if err := drop(context.WithoutCancel(ctx)); err != nil {
+				e.log.Warn("bench のデータベースを削除できません", "err", err)
+			}
+		}()
+		r.url = u
+	case several:
+		r.url = "sqlite:" + filepath.Join(out, "shikaku.db")
+	default:
+		u, err := freshDB(base, out)
+		if err != nil {
+			return r, err
+		}
+		r.url = u
+	}
 	quiet := *e
 	quiet.stdout = discard{}
 	quiet.tty = false
 	runtime.GC()
-	anon := startAnonPeak()
-	defer anon.stop()
 	start, cpuStart := time.Now(), processCPU()
-	_, _, times, err := runAll(ctx, &quiet, url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, out, po, anon)
+	_, _, times, err := runAll(ctx, &quiet, r.url, inputs{files.Campaign, files.Members, files.Employers, files.Losses}, out, po, anon)
 	if err != nil {
-		return err
+		return r, err
 	}
-	total, cpu := time.Since(start), processCPU()-cpuStart
-	fmt.Fprintf(e.stdout, "\nrun（%s 名, %s, %d コア）\n", num(*members), redact(url), runtime.NumCPU())
-	// Peak RSS counts the database file SQLite maps, once per connection;
-	// the anonymous peak is the memory the run itself holds.
-	fmt.Fprintf(e.stdout, "  %-24s %10s %12s %14s %15s\n", "step", "seconds", "CPU seconds", "peak RSS MiB", "peak anon MiB")
-	for _, t := range times {
-		fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", t.step, t.elapsed.Seconds(), t.cpu.Seconds(), t.rssMiB, t.anonMiB)
-	}
-	fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", "total", total.Seconds(), cpu.Seconds(), peakRSSMiB(), anon.MiB())
-	if isPostgres(url) {
-		fmt.Fprintln(e.stdout, "  CPU seconds はこのプロセスの分だけです（PostgreSQL サーバーの CPU は含みません）")
-	}
-	if s, err := openStore(ctx, url); err == nil {
+	r.times, r.total, r.cpu = times, time.Since(start), processCPU()-cpuStart
+	if s, err := openStore(ctx, r.url); err == nil {
 		if sized, ok := s.(interface {
 			Size(context.Context) (int64, error)
 		}); ok {
 			if n, err := sized.Size(ctx); err == nil {
-				fmt.Fprintf(e.stdout, "  database size: %.0f MiB\n", float64(n)/(1<<20))
+				r.sizeMiB = float64(n) / (1 << 20)
 			}
 		}
 		s.Close()
 	}
-	return nil
+	return r, nil
+}
+
+// printRounds prints each step's median, fastest and slowest wall time
+// over the rounds and its median CPU time, with the memory of the first
+// round's steps and the peak of all rounds.
+func printRounds(e *env, results []benchRound, title string, anon *anonPeak) {
+	fmt.Fprintf(e.stdout, "\nrun（%s）\n", title)
+	fmt.Fprintf(e.stdout, "  %-24s %10s %8s %8s %12s %14s %15s\n", "step", "median s", "min s", "max s", "median CPU s", "peak RSS MiB", "peak anon MiB")
+	row := func(step string, wall, cpu []float64, rss, anon float64) {
+		fmt.Fprintf(e.stdout, "  %-24s %10.2f %8.2f %8.2f %12.2f %14.0f %15.0f\n", step, median(wall), slices.Min(wall), slices.Max(wall), median(cpu), rss, anon)
+	}
+	for i, t := range results[0].times {
+		var wall, cpu []float64
+		for _, r := range results {
+			wall, cpu = append(wall, r.times[i].elapsed.Seconds()), append(cpu, r.times[i].cpu.Seconds())
+		}
+		row(t.step, wall, cpu, t.rssMiB, t.anonMiB)
+	}
+	var wall, cpu []float64
+	for _, r := range results {
+		wall, cpu = append(wall, r.total.Seconds()), append(cpu, r.cpu.Seconds())
+	}
+	row("total", wall, cpu, peakRSSMiB(), anon.MiB())
+	// The process's peaks only grow: after the first round they are the
+	// earlier rounds' as much as the step's.
+	fmt.Fprintln(e.stdout, "  メモリの列は第 1 回の各工程後の値、total の行は全回を通じた最大です")
+}
+
+func roundSizes(results []benchRound) []float64 {
+	var sizes []float64
+	for _, r := range results {
+		if r.sizeMiB >= 0 {
+			sizes = append(sizes, r.sizeMiB)
+		}
+	}
+	return sizes
+}
+
+// median is the middle value of xs (the mean of the two middle ones for
+// an even count); xs is not changed.
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
 }
 
 type discard struct{}

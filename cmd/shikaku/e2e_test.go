@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/encoding/japanese"
 
 	"shikaku"
@@ -729,6 +730,96 @@ func TestBenchTable(t *testing.T) {
 		if !steps[want] {
 			t.Errorf("no row for %s in\n%s", want, r.stdout)
 		}
+	}
+}
+
+// TestBenchRounds repeats the run and reads the table of medians: each
+// step's median lies between its fastest and slowest round, every round
+// had a fresh database and folder, and on PostgreSQL the rounds'
+// databases are gone afterwards.
+func TestBenchRounds(t *testing.T) {
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			dir := t.TempDir()
+			work := filepath.Join(dir, "work")
+			args := []string{"bench", "--members", "2000", "--no-pdf", "--rounds", "3", "--dir", work}
+			var db string
+			if b.name == "postgres" {
+				db = b.url(t, dir, "b")
+				args = append(args, "--db="+db)
+			}
+			r := mustRun(t, dir, args...)
+			for i := 1; i <= 3; i++ {
+				if !strings.Contains(r.stdout, fmt.Sprintf("第 %d 回: ", i)) {
+					t.Errorf("no line for round %d in\n%s", i, r.stdout)
+				}
+				if b.name == "sqlite" {
+					for _, f := range []string{"shikaku.db", "decisions.csv", "summary.json"} {
+						if _, err := os.Stat(filepath.Join(work, fmt.Sprintf("out-%d", i), f)); err != nil {
+							t.Errorf("round %d: %v", i, err)
+						}
+					}
+				}
+			}
+			_, table, ok := strings.Cut(r.stdout, "\n  step ")
+			if !ok {
+				t.Fatalf("no table in\n%s", r.stdout)
+			}
+			lines := strings.Split(table, "\n")
+			if head := strings.Join(strings.Fields(lines[0]), " "); head != "median s min s max s median CPU s peak RSS MiB peak anon MiB" {
+				t.Errorf("header: %q", lines[0])
+			}
+			rows := 0
+			for _, line := range lines[1:] {
+				f := strings.Fields(line)
+				if len(f) < 7 {
+					continue
+				}
+				var nums [6]float64
+				numeric := true
+				for i, s := range f[len(f)-6:] {
+					if _, err := fmt.Sscan(s, &nums[i]); err != nil {
+						numeric = false
+					}
+				}
+				if !numeric {
+					continue
+				}
+				rows++
+				name := strings.Join(f[:len(f)-6], " ")
+				if med, lo, hi := nums[0], nums[1], nums[2]; lo > med || med > hi {
+					t.Errorf("%s: median %v outside %v–%v", name, med, lo, hi)
+				}
+				if name == "total" && nums[0] <= 0 {
+					t.Errorf("total: median %v", nums[0])
+				}
+			}
+			if rows != 7 { // init, two imports, crossmatch, pack, export, total
+				t.Errorf("%d rows of figures in\n%s", rows, r.stdout)
+			}
+			if db != "" {
+				conn, err := pgx.Connect(context.Background(), db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close(context.Background())
+				name, err := postgres.DatabaseName(db)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var left int
+				if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM pg_database WHERE starts_with(datname, $1)`, name+"_bench_").Scan(&left); err != nil {
+					t.Fatal(err)
+				}
+				if left != 0 {
+					t.Errorf("%d databases of the rounds left behind", left)
+				}
+			}
+		})
+	}
+	r := run(t, t.TempDir(), nil, "bench", "--rounds", "2", "--db", "sqlite:x.db")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--rounds") {
+		t.Errorf("rounds on a named SQLite file: exit %d\n%s", r.code, r.stderr)
 	}
 }
 
