@@ -42,6 +42,10 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 		if err != nil {
 			return err
 		}
+		d, err := importRecord(ctx, tx, branch)
+		if err != nil {
+			return err
+		}
 		// The households and their count are read at the same time, on
 		// two snapshots of their own.
 		read, err := s.snapshot(ctx)
@@ -54,7 +58,7 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 			return err
 		}
 		defer count.Rollback(context.WithoutCancel(ctx))
-		res, err = fn(&packTx{tx: tx, read: read, count: count, branch: branch})
+		res, err = fn(&packTx{tx: tx, read: read, count: count, ids: d.IDs, branch: branch})
 		if err != nil {
 			return err
 		}
@@ -72,6 +76,7 @@ func (s *Store) Pack(ctx context.Context, branch string, fn func(shikaku.PackTx)
 
 type packTx struct {
 	tx, read, count pgx.Tx
+	ids             *idRange // the branch's member IDs, when they follow its keys
 	branch          string
 }
 
@@ -108,10 +113,23 @@ func (p *packTx) SaveCounters(ctx context.Context, c shikaku.Counters) error {
 	return nil
 }
 
+// TargetCounts counts each household's targets. When the import recorded
+// that the branch's member IDs follow its keys, a household's decisions
+// are consecutive in member ID order, so the counts are runs of one
+// insured_id along the decisions' primary key, counted here. The GROUP BY
+// hashes every target instead, beside the households' sort at the start of
+// pack: at 10 M members it spilled to disk in 81 batches and took 5.3-6.6 s
+// alone (16.1 s in a whole pack), the ordered scan 3.4 s.
 func (p *packTx) TargetCounts(ctx context.Context) iter.Seq2[int, error] {
-	return background(ctx, p.count, `SELECT COUNT(*) FROM decisions
-		WHERE branch_code = $1 AND decision = $2 GROUP BY insured_id`, []any{p.branch, string(shikaku.Target)},
-		func(r pgx.Rows, n *int) error { return r.Scan(n) })
+	if p.ids == nil {
+		return background(ctx, p.count, `SELECT COUNT(*) FROM decisions
+			WHERE branch_code = $1 AND decision = $2 GROUP BY insured_id`, []any{p.branch, string(shikaku.Target)},
+			func(r pgx.Rows, n *int) error { return r.Scan(n) })
+	}
+	return shikaku.CountTargetRuns(p.branch, background(ctx, p.count, `SELECT insured_id FROM decisions
+		WHERE member_id BETWEEN $1 AND $2 AND branch_code = $3 AND decision = $4 ORDER BY member_id`,
+		[]any{p.ids.First, p.ids.Last, p.branch, string(shikaku.Target)},
+		func(r pgx.Rows, id *int64) error { return r.Scan(id) }))
 }
 
 func (p *packTx) Households(ctx context.Context) iter.Seq2[*shikaku.PackHousehold, error] {

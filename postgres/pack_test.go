@@ -169,3 +169,77 @@ func TestTrackingNumberTwiceRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetCountsAgreeWithHouseholds: the targets per household that pack
+// plans with are the households it then reads, whether they are counted
+// as runs along the member IDs (rows imported in key order) or by a GROUP
+// BY (rows out of order: no IDs recorded).
+func TestTargetCountsAgreeWithHouseholds(t *testing.T) {
+	ctx := context.Background()
+	for _, reversed := range []bool{false, true} {
+		s, _ := freshStore(t)
+		ms := storetest.Members("46", 40)
+		if reversed {
+			slices.Reverse(ms)
+		}
+		if _, err := s.ImportMembers(ctx, storetest.Rows(ms)); err != nil {
+			t.Fatal(err)
+		}
+		c := storetest.Campaign("46", 5646600000)
+		if _, err := s.Extract(ctx, c, "settings", c.Rules().Decide); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := importRecord(ctx, s.pool, "46"); err != nil || (d.IDs == nil) != reversed {
+			t.Fatalf("reversed %v: IDs recorded %+v, %v", reversed, d.IDs, err)
+		}
+		var counted, read []int
+		stop := errors.New("stop")
+		_, err := s.Pack(ctx, "46", func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+			for n, err := range tx.TargetCounts(ctx) {
+				if err != nil {
+					return shikaku.PackResult{}, err
+				}
+				counted = append(counted, n)
+			}
+			for h, err := range tx.Households(ctx) {
+				if err != nil {
+					return shikaku.PackResult{}, err
+				}
+				read = append(read, len(h.Targets))
+			}
+			return shikaku.PackResult{}, stop
+		})
+		if !errors.Is(err, stop) {
+			t.Fatalf("reversed %v: pack: %v", reversed, err)
+		}
+		// Counted in key order, read in print order.
+		slices.Sort(counted)
+		slices.Sort(read)
+		if len(read) < 20 || !slices.Equal(counted, read) {
+			t.Errorf("reversed %v: targets per household counted %v, read %v", reversed, counted, read)
+		}
+	}
+}
+
+// TestPackRefusesHouseholdsOutOfOrder: when the decisions of a household
+// are not consecutive, as IDs in key order promise, pack stops before it
+// stores anything.
+func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
+	ctx := context.Background()
+	s, _, c := packStore(t)
+	// The last target counted with the first household.
+	if _, err := s.pool.Exec(ctx, `UPDATE decisions SET insured_id = (SELECT MIN(insured_id) FROM decisions)
+		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Pack(ctx, c.BranchCode, func(tx shikaku.PackTx) (shikaku.PackResult, error) {
+		return shikaku.PackCampaign(ctx, c, tx, nil)
+	})
+	if err == nil || !strings.Contains(err.Error(), "並んでいません") {
+		t.Fatalf("pack: %v, want a refusal of households out of order", err)
+	}
+	var n int
+	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM envelopes`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d envelopes after the refused pack (%v)", n, err)
+	}
+}
