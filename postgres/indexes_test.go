@@ -32,6 +32,18 @@ func tableIndexes(t *testing.T, q interface {
 	return out
 }
 
+// migratedIndexes lists the indexes of tables as the migrations left
+// them, before the step under test, and stops the test unless there are
+// want of them.
+func migratedIndexes(t *testing.T, s *Store, want int, tables ...string) []string {
+	t.Helper()
+	defined := tableIndexes(t, s.pool, tables...)
+	if len(defined) != want {
+		t.Fatalf("before the step the indexes of %s are:\n%s", strings.Join(tables, ", "), strings.Join(defined, "\n"))
+	}
+	return defined
+}
+
 // otherLocks lists the locks that other sessions hold on table, their
 // modes in order.
 func otherLocks(t *testing.T, s *Store, table string) string {
@@ -68,10 +80,7 @@ func TestMemberIndexesDeferredOnFirstImport(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := freshStore(t)
-			defined := tableIndexes(t, s.pool, "members")
-			if len(defined) != 3 {
-				t.Fatalf("before the import the indexes are:\n%s", strings.Join(defined, "\n"))
-			}
+			defined := migratedIndexes(t, s, 3, "members")
 			if tc.otherFirst {
 				if _, err := s.ImportMembers(ctx, storetest.Rows(storetest.Members("47", 3))); err != nil {
 					t.Fatal(err)
@@ -179,10 +188,7 @@ func TestDecisionKeyDeferredOnFirstExtract(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, _ := freshStore(t)
-			defined := tableIndexes(t, s.pool, "decisions")
-			if len(defined) != 1 {
-				t.Fatalf("before the extract the indexes are:\n%s", strings.Join(defined, "\n"))
-			}
+			defined := migratedIndexes(t, s, 1, "decisions")
 			switch tc.before {
 			case "other":
 				storetest.ExtractBranch(t, s, "47", 3, 5647700000)

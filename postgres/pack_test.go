@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"shikaku"
 	"shikaku/storetest"
@@ -60,8 +61,8 @@ func TestIndexesDeferredOnFirstPack(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, u, c := packStore(t)
-			defined := tableIndexes(t, s.pool, "envelopes", "certificates")
-			if len(defined) != 6 || !strings.Contains(strings.Join(defined, "\n"), "tracking_no_key UNIQUE (tracking_no)") {
+			defined := migratedIndexes(t, s, 6, "envelopes", "certificates")
+			if !strings.Contains(strings.Join(defined, "\n"), "tracking_no_key UNIQUE (tracking_no)") {
 				t.Fatalf("before pack the indexes are:\n%s", strings.Join(defined, "\n"))
 			}
 			if tc.otherFirst {
@@ -221,25 +222,10 @@ func TestTargetCountsAgreeWithHouseholds(t *testing.T) {
 	}
 }
 
-// TestPackRefusesHouseholdsOutOfOrder: when the decisions of a household
-// are not consecutive, as IDs in key order promise, pack stops before it
-// stores anything.
+// TestPackRefusesHouseholdsOutOfOrder: see storetest.
 func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
-	ctx := context.Background()
-	s, _, c := packStore(t)
-	// The last target counted with the first household.
-	if _, err := s.pool.Exec(ctx, `UPDATE decisions SET insured_id = (SELECT MIN(insured_id) FROM decisions)
-		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {
-		t.Fatal(err)
-	}
-	_, err := s.Pack(ctx, c.BranchCode, func(tx shikaku.PackTx) (shikaku.PackResult, error) {
-		return shikaku.PackCampaign(ctx, c, tx, nil)
-	})
-	if err == nil || !strings.Contains(err.Error(), "並んでいません") {
-		t.Fatalf("pack: %v, want a refusal of households out of order", err)
-	}
-	var n int
-	if err := s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM envelopes`).Scan(&n); err != nil || n != 0 {
-		t.Errorf("%d envelopes after the refused pack (%v)", n, err)
-	}
+	s, _ := freshStore(t)
+	db := stdlib.OpenDBFromPool(s.pool)
+	defer db.Close()
+	storetest.PackRefusesHouseholdsOutOfOrder(t, s, db)
 }

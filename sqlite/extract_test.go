@@ -129,26 +129,10 @@ func TestExtractRefusesWhatTheRecordDoesNotMatch(t *testing.T) {
 	}
 }
 
-// TestPackRefusesHouseholdsOutOfOrder: when the decisions of a household
-// are not consecutive, as IDs in key order promise, pack stops before it
-// packs anything.
+// TestPackRefusesHouseholdsOutOfOrder: see storetest.
 func TestPackRefusesHouseholdsOutOfOrder(t *testing.T) {
-	ctx := context.Background()
-	s, c := extracted(t, 12)
-	// The last target counted with the first household.
-	if _, err := s.db.Exec(`UPDATE decisions SET insured_id = (SELECT MIN(insured_id) FROM decisions)
-		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {
-		t.Fatal(err)
-	}
-	_, err := packCampaign(ctx, s, c)
-	if err == nil || !strings.Contains(err.Error(), "並んでいません") {
-		t.Fatalf("pack: %v, want a refusal of households out of order", err)
-	}
-	var n int
-	s.db.QueryRow(`SELECT COUNT(*) FROM envelopes`).Scan(&n)
-	if n != 0 {
-		t.Errorf("%d envelopes after the refused pack", n)
-	}
+	s := openTemp(t)
+	storetest.PackRefusesHouseholdsOutOfOrder(t, s, s.db)
 }
 
 // TestImportRecordsIDRanges: each branch of a file in key order gets the

@@ -4,10 +4,12 @@ package storetest
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,6 +215,27 @@ func ExtractBranch(t *testing.T, s shikaku.Store, branch string, households int,
 	c := Campaign(branch, firstTracking)
 	mustExtract(t, s, c)
 	return c
+}
+
+// PackRefusesHouseholdsOutOfOrder: when the decisions of a household
+// are not consecutive, as member IDs in key order promise, pack stops
+// before it stores anything. db is s's database, where the test moves the
+// last target into the first household.
+func PackRefusesHouseholdsOutOfOrder(t *testing.T, s shikaku.Store, db *sql.DB) {
+	t.Helper()
+	c := ExtractBranch(t, s, "46", 12, 5646600000)
+	if _, err := db.Exec(`UPDATE decisions SET insured_id = (SELECT MIN(insured_id) FROM decisions)
+		WHERE member_id = (SELECT MAX(member_id) FROM decisions WHERE decision = 'TARGET')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := pack(s, c)
+	if err == nil || !strings.Contains(err.Error(), "並んでいません") {
+		t.Fatalf("pack: %v, want a refusal of households out of order", err)
+	}
+	var n int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM envelopes`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("%d envelopes after the refused pack (%v)", n, err)
+	}
 }
 
 // PackOther imports, extracts and packs a small branch 47 in s.
