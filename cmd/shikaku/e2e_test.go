@@ -700,30 +700,16 @@ func TestUsage(t *testing.T) {
 func TestBenchTable(t *testing.T) {
 	dir := t.TempDir()
 	r := mustRun(t, dir, "bench", "--members", "3000", "--no-pdf", "--dir", filepath.Join(dir, "work"))
-	_, table, ok := strings.Cut(r.stdout, "\n  step ")
-	if !ok {
-		t.Fatalf("no table in\n%s", r.stdout)
-	}
-	if head := strings.Join(strings.Fields(strings.SplitN(table, "\n", 2)[0]), " "); head != "seconds CPU seconds peak RSS MiB peak anon MiB" {
-		t.Errorf("header: %q", strings.SplitN(table, "\n", 2)[0])
+	head, rows := benchTable(t, r.stdout, 4)
+	if head != "seconds CPU seconds peak RSS MiB peak anon MiB" {
+		t.Errorf("header: %q", head)
 	}
 	steps := map[string]bool{}
-	for _, line := range strings.Split(table, "\n")[1:] {
-		f := strings.Fields(line)
-		if len(f) < 5 || f[0] == "database" {
-			continue
-		}
-		name := strings.Join(f[:len(f)-4], " ")
-		var nums [4]float64
-		for i, s := range f[len(f)-4:] {
-			if _, err := fmt.Sscan(s, &nums[i]); err != nil {
-				t.Errorf("%s: %q is not a number", name, s)
-			}
-		}
-		if name == "total" && (nums[0] <= 0 || nums[1] <= 0) {
+	for _, row := range rows {
+		if nums := row.nums; row.step == "total" && (nums[0] <= 0 || nums[1] <= 0) {
 			t.Errorf("total: %v seconds, %v CPU seconds", nums[0], nums[1])
 		}
-		steps[name] = true
+		steps[row.step] = true
 	}
 	// SQLite decides while importing (TestRunMatchesSteps).
 	for _, want := range []string{"init", "import employers", "import members + extract", "crossmatch", "pack", "export", "total"} {
@@ -731,6 +717,41 @@ func TestBenchTable(t *testing.T) {
 			t.Errorf("no row for %s in\n%s", want, r.stdout)
 		}
 	}
+}
+
+// benchRow is one row of the table bench prints: a step and its figures.
+type benchRow struct {
+	step string
+	nums []float64
+}
+
+// benchTable reads the table in bench's output: its header (the column
+// names after "step", spaces folded) and its rows, each a step's name and
+// its last columns figures. Shorter lines (the notes under the table) and
+// the database size are not rows; a figure that is not a number is an
+// error.
+func benchTable(t *testing.T, stdout string, columns int) (string, []benchRow) {
+	t.Helper()
+	_, table, ok := strings.Cut(stdout, "\n  step ")
+	if !ok {
+		t.Fatalf("no table in\n%s", stdout)
+	}
+	lines := strings.Split(table, "\n")
+	var rows []benchRow
+	for _, line := range lines[1:] {
+		f := strings.Fields(line)
+		if len(f) <= columns || f[0] == "database" {
+			continue
+		}
+		row := benchRow{step: strings.Join(f[:len(f)-columns], " "), nums: make([]float64, columns)}
+		for i, s := range f[len(f)-columns:] {
+			if _, err := fmt.Sscan(s, &row.nums[i]); err != nil {
+				t.Errorf("%s: %q is not a number", row.step, s)
+			}
+		}
+		rows = append(rows, row)
+	}
+	return strings.Join(strings.Fields(lines[0]), " "), rows
 }
 
 // TestBenchRounds repeats the run and reads the table of medians: each
@@ -761,41 +782,20 @@ func TestBenchRounds(t *testing.T) {
 					}
 				}
 			}
-			_, table, ok := strings.Cut(r.stdout, "\n  step ")
-			if !ok {
-				t.Fatalf("no table in\n%s", r.stdout)
+			head, rows := benchTable(t, r.stdout, 6)
+			if head != "median s min s max s median CPU s peak RSS MiB peak anon MiB" {
+				t.Errorf("header: %q", head)
 			}
-			lines := strings.Split(table, "\n")
-			if head := strings.Join(strings.Fields(lines[0]), " "); head != "median s min s max s median CPU s peak RSS MiB peak anon MiB" {
-				t.Errorf("header: %q", lines[0])
-			}
-			rows := 0
-			for _, line := range lines[1:] {
-				f := strings.Fields(line)
-				if len(f) < 7 {
-					continue
+			for _, row := range rows {
+				if med, lo, hi := row.nums[0], row.nums[1], row.nums[2]; lo > med || med > hi {
+					t.Errorf("%s: median %v outside %v–%v", row.step, med, lo, hi)
 				}
-				var nums [6]float64
-				numeric := true
-				for i, s := range f[len(f)-6:] {
-					if _, err := fmt.Sscan(s, &nums[i]); err != nil {
-						numeric = false
-					}
-				}
-				if !numeric {
-					continue
-				}
-				rows++
-				name := strings.Join(f[:len(f)-6], " ")
-				if med, lo, hi := nums[0], nums[1], nums[2]; lo > med || med > hi {
-					t.Errorf("%s: median %v outside %v–%v", name, med, lo, hi)
-				}
-				if name == "total" && nums[0] <= 0 {
-					t.Errorf("total: median %v", nums[0])
+				if row.step == "total" && row.nums[0] <= 0 {
+					t.Errorf("total: median %v", row.nums[0])
 				}
 			}
-			if rows != 7 { // init, two imports, crossmatch, pack, export, total
-				t.Errorf("%d rows of figures in\n%s", rows, r.stdout)
+			if len(rows) != 7 { // init, two imports, crossmatch, pack, export, total
+				t.Errorf("%d rows of figures in\n%s", len(rows), r.stdout)
 			}
 			if db != "" {
 				conn, err := pgx.Connect(context.Background(), db)
