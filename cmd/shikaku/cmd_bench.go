@@ -144,7 +144,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	}
 	if *rounds == 1 {
 		r := results[0]
-		fmt.Fprintf(e.stdout, "\nrun（%s 名, %s, %d コア）\n", num(*members), where, runtime.NumCPU())
+		fmt.Fprintf(e.stdout, "\nrun（%s 名, %s, %s）\n", num(*members), where, cores(runtime.NumCPU()))
 		// Peak RSS counts the database file SQLite maps, once per connection;
 		// the anonymous peak is the memory the run itself holds.
 		fmt.Fprintf(e.stdout, "  %-24s %10s %12s %14s %15s\n", "step", "seconds", "CPU seconds", "peak RSS MiB", "peak anon MiB")
@@ -153,7 +153,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "  %-24s %10.2f %12.2f %14.0f %15.0f\n", "total", r.total.Seconds(), r.cpu.Seconds(), peakRSSMiB(), anon.MiB())
 	} else {
-		printRounds(e, results, fmt.Sprintf("%s 名, %s, %d コア, %d 回", num(*members), where, runtime.NumCPU(), *rounds), anon)
+		printRounds(e, results, fmt.Sprintf("%s 名, %s, %s, %d 回", num(*members), where, cores(runtime.NumCPU()), *rounds), anon)
 	}
 	if isPostgres(results[0].url) {
 		fmt.Fprintln(e.stdout, "  CPU seconds はこのプロセスの分だけです（PostgreSQL サーバーの CPU は含みません）")
@@ -324,15 +324,15 @@ func benchPrint(ctx context.Context, e *env, n int, work, cpuprofile string) err
 	for _, f := range res.Files {
 		bytes += f.Bytes
 	}
-	cores := runtime.GOMAXPROCS(0)
+	procs := runtime.GOMAXPROCS(0)
 	rate := float64(res.Pages) / elapsed.Seconds()
-	fmt.Fprintf(e.stdout, "\n送付書 PDF（封筒 %s 通, %d コア）\n", num(n), cores)
+	fmt.Fprintf(e.stdout, "\n送付書 PDF（封筒 %s 通, %s）\n", num(n), cores(procs))
 	fmt.Fprintf(e.stdout, "  pages            %12s\n", num(res.Pages))
 	fmt.Fprintf(e.stdout, "  files            %12s\n", num(len(res.Files)))
 	fmt.Fprintf(e.stdout, "  seconds          %12.2f\n", elapsed.Seconds())
 	fmt.Fprintf(e.stdout, "  pages/s          %12.0f\n", rate)
-	fmt.Fprintf(e.stdout, "  pages/s per core %12.0f\n", rate/float64(cores))
-	fmt.Fprintf(e.stdout, "  CPU busy         %11.0f%%\n", 100*cpu.Seconds()/elapsed.Seconds()/float64(cores))
+	fmt.Fprintf(e.stdout, "  pages/s per core %12.0f\n", rate/float64(procs))
+	fmt.Fprintf(e.stdout, "  CPU busy         %11.0f%%\n", 100*cpu.Seconds()/elapsed.Seconds()/float64(procs))
 	fmt.Fprintf(e.stdout, "  output MiB       %12.0f（1 ページ %.1f KiB）\n", float64(bytes)/(1<<20), float64(bytes)/1024/float64(max(res.Pages, 1)))
 	fmt.Fprintf(e.stdout, "  peak RSS MiB     %12.0f\n", peakRSSMiB())
 	return nil

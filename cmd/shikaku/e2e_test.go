@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -703,6 +704,10 @@ func TestBenchTable(t *testing.T) {
 	head, rows := benchTable(t, r.stdout, 4)
 	if head != "seconds CPU seconds peak RSS MiB peak anon MiB" {
 		t.Errorf("header: %q", head)
+	}
+	// The heading says on what the figures were measured (TestCPUName).
+	if want := "run（3,000 名, sqlite:"; !strings.Contains(r.stdout, want) || !strings.Contains(r.stdout, cores(runtime.NumCPU())+"）\n") {
+		t.Errorf("no heading %q… naming %q in\n%s", want, cores(runtime.NumCPU()), r.stdout)
 	}
 	steps := map[string]bool{}
 	for _, row := range rows {

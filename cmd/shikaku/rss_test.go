@@ -46,3 +46,17 @@ func TestProcessCPUCountsWork(t *testing.T) {
 		t.Errorf("a 100 ms busy loop used %v of CPU", used)
 	}
 }
+
+func TestCPUName(t *testing.T) {
+	for _, tc := range []struct{ name, cpuinfo, want string }{
+		{"AMD under a hypervisor", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\ncpu family\t: 25\nmodel name\t: AMD EPYC 7763\n", "AMD EPYC・ファミリー 26"},
+		{"Intel, spaces folded", "processor\t: 0\ncpu family\t: 6\nmodel name\t: Intel(R) Xeon(R)  Platinum 8375C CPU @ 2.90GHz\n", "Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz・ファミリー 6"},
+		{"no family", "model name\t: Some CPU\n", "Some CPU"},
+		{"ARM: no model name", "processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n\nprocessor\t: 1\n", ""},
+		{"empty", "", ""},
+	} {
+		if got := cpuName([]byte(tc.cpuinfo)); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
